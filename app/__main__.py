@@ -1,0 +1,105 @@
+"""Operator commands: `python -m app serve|migrate|seed|keys init`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+
+from app.settings import get_settings
+
+
+def keys_init() -> None:
+    """Create the session secret once (0600 in a 0700 folder outside git); never overwrite it."""
+    settings = get_settings()
+    settings.keys_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.keys_dir, 0o700)
+    if settings.secret_file.exists():
+        print(f"keys: {settings.secret_file} already exists, kept")
+        return
+    fd = os.open(settings.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fp:
+        fp.write(secrets.token_urlsafe(48))
+    print(f"keys: wrote {settings.secret_file}")
+
+
+async def migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from app.db import prepare_sqlite_file
+
+    prepare_sqlite_file()
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise SystemExit(f"migrate: {result.message}")
+
+
+async def seed(args: argparse.Namespace) -> None:
+    from app.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        if args.demo:
+            from app.demo import seed_demo
+
+            started = time.perf_counter()
+            summary = await seed_demo()
+            print(f"seed: demo city {summary} in {time.perf_counter() - started:.1f}s")
+        if args.persons or args.enterprises:
+            from app.registry.bulk import load_registry
+
+            started = time.perf_counter()
+            counts = await load_registry(args.persons, args.enterprises)
+            print(f"seed: {counts} in {time.perf_counter() - started:.1f}s")
+    finally:
+        await close_pool()
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("YIWANG_TRUSTED_PROXIES", "127.0.0.1"),
+        log_level="info",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Yiwang operator commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the web server")
+    p_serve.add_argument("--host", default=os.environ.get("YIWANG_HOST", "127.0.0.1"))
+    p_serve.add_argument("--port", type=int, default=int(os.environ.get("YIWANG_PORT", "8000")))
+    p_serve.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WORKERS", "1")))
+    sub.add_parser("migrate", help="apply database migrations")
+    p_seed = sub.add_parser("seed", help="load demo data or bulk registry volumes")
+    p_seed.add_argument("--demo", action="store_true", help="the lived-in demo city (idempotent)")
+    p_seed.add_argument("--persons", type=int, default=0, help="add N registry persons (bulk)")
+    p_seed.add_argument("--enterprises", type=int, default=0, help="add M legal entities (bulk)")
+    p_keys = sub.add_parser("keys", help="key management")
+    p_keys.add_argument("action", choices=["init"])
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        serve(args)
+    elif args.command == "migrate":
+        asyncio.run(migrate())
+    elif args.command == "seed":
+        if not (args.demo or args.persons or args.enterprises):
+            parser.error("seed needs --demo or --persons/--enterprises")
+        asyncio.run(seed(args))
+    elif args.command == "keys":
+        keys_init()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

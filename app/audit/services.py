@@ -1,0 +1,42 @@
+"""Writing audit rows; callers do it inside the transaction of the change they record."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.audit.tables import AuditEvent
+from app.db import utcnow
+
+
+async def record(
+    action: str,
+    *,
+    outcome: str = "ok",
+    actor_id: int | None = None,
+    subject_type: str = "",
+    subject_key: str = "",
+    ip: str = "",
+    **detail: Any,
+) -> None:
+    await AuditEvent.insert(
+        AuditEvent(
+            created_at=utcnow(),
+            actor_id=actor_id,
+            action=action,
+            outcome=outcome,
+            subject_type=subject_type,
+            subject_key=str(subject_key)[:64],
+            ip=ip[:45],
+            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
+        )
+    )
+
+
+async def count_since(action: str, since: Any, *, subject_key: str | None = None, ip: str | None = None) -> int:
+    query = AuditEvent.count().where(AuditEvent.action == action, AuditEvent.created_at >= since)
+    if subject_key is not None:
+        query = query.where(AuditEvent.subject_key == subject_key)
+    if ip is not None:
+        query = query.where(AuditEvent.ip == ip)
+    return await query

@@ -1,0 +1,25 @@
+"""Domain errors users can cause; controllers render them next to the field, keeping the input."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule the user's input broke. `errors` maps a form field (or "" for the whole form) to a message."""
+
+    status_code = 400
+
+    def __init__(self, errors: dict[str, str] | str, field: str = "") -> None:
+        self.errors = errors if isinstance(errors, dict) else {field: errors}
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class RateLimited(DomainError):
+    status_code = 429
+
+
+class NotFound(Exception):
+    """The object does not exist or the caller may not know it exists (both look the same: 404)."""
+
+
+class Forbidden(Exception):
+    """The caller is known and the object visible to them, but this action is not theirs to take."""

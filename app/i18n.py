@@ -1,0 +1,63 @@
+"""Translations: the zh_CN catalogue, compiled from its .po file when first needed, and Babel formatting."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from app.settings import ROOT
+
+LOCALE = Locale.parse("zh_CN")
+LOCALE_DIR = ROOT / "app" / "locale"
+TIMEZONE = "Asia/Shanghai"
+
+
+@lru_cache(maxsize=1)
+def translations() -> Translations:
+    """Prefer the compiled .mo (made at setup); compile the .po in memory when the .mo is missing or stale."""
+    po_path = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    mo_path = po_path.with_suffix(".mo")
+    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        with mo_path.open("rb") as fp:
+            return Translations(fp)
+    with po_path.open("rb") as fp:
+        catalog = read_po(fp, locale="zh_CN")
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations().ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+_ = gettext
+
+
+def fmt_date(value: date | None) -> str:
+    return format_date(value, format="long", locale=LOCALE) if value else ""
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, format="yyyy-MM-dd HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction where it is translated later (at display time)."""
+    return message

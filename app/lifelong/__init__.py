@@ -1,0 +1,1 @@
+"""The lifelong personal page and the enterprise page, with activation and enterprise members."""

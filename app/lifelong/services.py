@@ -1,0 +1,269 @@
+"""Page rules: activating personal and enterprise pages, enterprise members, guardians and children."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from app.accounts.sessions import CurrentUser
+from app.accounts.tables import User
+from app.audit.services import count_since, record
+from app.db import utcnow, write_tx
+from app.errors import DomainError, Forbidden, NotFound, RateLimited
+from app.i18n import _
+from app.lifelong.tables import EnterpriseMember
+from app.registry.tables import GuardianLink, LegalEntity, Person
+from app.registry.validators import check_id_number, check_ssc_number, check_uscc
+
+ADULT_AGE = 18
+ACTIVATION_MAX_FAILURES = 10
+ACTIVATION_WINDOW = timedelta(hours=1)
+AGENT_SCOPES = ("all", "filing", "view")
+AGENT_MAX_YEARS = 3
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+async def _activation_failed(user: CurrentUser, action: str, ip: str, **detail: Any) -> None:
+    async with write_tx():
+        await record(action, outcome="failed", actor_id=user.id, subject_type="user", subject_key=str(user.id),
+                     ip=ip, **detail)
+
+
+async def _check_activation_rate(user: CurrentUser, action: str) -> None:
+    failures = await count_since(action, utcnow() - ACTIVATION_WINDOW, subject_key=str(user.id))
+    if failures >= ACTIVATION_MAX_FAILURES:
+        raise RateLimited(_("Too many failed attempts; please try again in an hour or visit a service window."))
+
+
+async def activate_personal_page(user: CurrentUser, id_number: str, ssc_number: str, *, ip: str) -> None:
+    """Bind the account to the registry person whose ID and social security card numbers both match."""
+    if user.is_activated:
+        raise DomainError(_("Your personal page is already activated."))
+    await _check_activation_rate(user, "page.activate")
+    errors: dict[str, str] = {}
+    for check, value in ((check_id_number, id_number), (check_ssc_number, ssc_number)):
+        try:
+            check(value)
+        except DomainError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise DomainError(errors)
+    number, card = check_id_number(id_number), check_ssc_number(ssc_number)
+    person = await Person.objects().where(Person.id_number == number).first()
+    if person is None or person.ssc_number != card:
+        await _activation_failed(user, "page.activate", ip, reason="no match")
+        raise DomainError(
+            _("The ID number and social security card number do not match any resident in the registry."),
+            "ssc_number",
+        )
+    if age_on(person.birth_date, utcnow().date()) < ADULT_AGE:
+        await _activation_failed(user, "page.activate", ip, reason="minor")
+        raise DomainError(_("A minor's page is run by the guardian until the age of 18."), "id_number")
+    if await User.exists().where(User.person == person.id):
+        await _activation_failed(user, "page.activate", ip, reason="identity already bound", person=person.id)
+        raise DomainError(
+            _("This identity is already bound to another account; one identity has one account."), "id_number"
+        )
+    async with write_tx():
+        await User.update(
+            {User.person: person.id, User.activated_at: utcnow(), User.display_name: person.name}
+        ).where(User.id == user.id)
+        await record("page.activate", actor_id=user.id, subject_type="person", subject_key=str(person.id), ip=ip)
+
+
+async def person_of(user: CurrentUser) -> Person | None:
+    if user.person_id is None:
+        return None
+    return await Person.objects().where(Person.id == user.person_id).first()
+
+
+async def children_of(person_id: int, today: date) -> list[dict[str, Any]]:
+    """The guardian's children still under 18 (the ones whose pages the guardian runs)."""
+    rows = await GuardianLink.select(
+        GuardianLink.relation,
+        GuardianLink.child.id.as_alias("id"),
+        GuardianLink.child.name.as_alias("name"),
+        GuardianLink.child.birth_date.as_alias("birth_date"),
+        GuardianLink.child.sex.as_alias("sex"),
+    ).where(GuardianLink.guardian == person_id).order_by(GuardianLink.child.birth_date)
+    return [r for r in rows if age_on(r["birth_date"], today) < ADULT_AGE]
+
+
+async def child_page(user: CurrentUser, child_id: int, *, ip: str) -> tuple[Person, list[dict[str, Any]]]:
+    """A child's page for its guardian; anyone else (or a grown-up child) gets NotFound, audited."""
+    today = utcnow().date()
+    link = None
+    if user.person_id is not None:
+        link = await GuardianLink.objects().where(
+            GuardianLink.guardian == user.person_id, GuardianLink.child == child_id
+        ).first()
+    child = await Person.objects().where(Person.id == child_id).first() if link else None
+    if child is None or age_on(child.birth_date, today) >= ADULT_AGE:
+        async with write_tx():
+            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
+                         subject_key=str(child_id), ip=ip, reason="not a guardian of this minor")
+        raise NotFound()
+    guardians = await GuardianLink.select(
+        GuardianLink.relation, GuardianLink.guardian.name.as_alias("name")
+    ).where(GuardianLink.child == child_id)
+    return child, guardians
+
+
+@dataclass(frozen=True)
+class Membership:
+    entity: LegalEntity
+    role: str
+    member_id: int
+
+
+async def enterprises_of(user: CurrentUser) -> list[dict[str, Any]]:
+    today = utcnow().date()
+    rows = await EnterpriseMember.select(
+        EnterpriseMember.role,
+        EnterpriseMember.expires_on,
+        EnterpriseMember.entity.uscc.as_alias("uscc"),
+        EnterpriseMember.entity.name.as_alias("name"),
+    ).where(EnterpriseMember.user == user.id, EnterpriseMember.revoked_at.is_null())
+    return [r for r in rows if r["expires_on"] is None or r["expires_on"] >= today]
+
+
+async def membership(user: CurrentUser, uscc: str, *, ip: str) -> Membership:
+    """The user's current role on the enterprise page; NotFound (audited) for everyone else."""
+    entity = await LegalEntity.objects().where(LegalEntity.uscc == uscc.upper()).first()
+    member = None
+    if entity is not None:
+        member = await EnterpriseMember.objects().where(
+            EnterpriseMember.entity == entity.id,
+            EnterpriseMember.user == user.id,
+            EnterpriseMember.revoked_at.is_null(),
+        ).first()
+    if entity is None or member is None or (member.expires_on is not None and member.expires_on < utcnow().date()):
+        async with write_tx():
+            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
+                         subject_key=uscc[:64], ip=ip, reason="not a member")
+        raise NotFound()
+    return Membership(entity=entity, role=member.role, member_id=member.id)
+
+
+async def activate_enterprise_page(user: CurrentUser, uscc: str, *, ip: str) -> str:
+    """Open the enterprise page: only the legal representative recorded in the registry may."""
+    if not user.is_activated:
+        raise DomainError(_("Please activate your personal page first."), "uscc")
+    await _check_activation_rate(user, "enterprise.activate")
+    code = check_uscc(uscc)
+    entity = await LegalEntity.objects().where(LegalEntity.uscc == code).first()
+    if entity is None:
+        await _activation_failed(user, "enterprise.activate", ip, uscc=code, reason="unknown")
+        raise DomainError(_("No legal entity with this code is in the registry."), "uscc")
+    if entity.legal_rep != user.person_id:
+        await _activation_failed(user, "enterprise.activate", ip, uscc=code, reason="not legal rep")
+        raise DomainError(
+            _("Only the legal representative recorded in the registry can activate this enterprise page."), "uscc"
+        )
+    async with write_tx():
+        exists = await EnterpriseMember.exists().where(
+            EnterpriseMember.entity == entity.id,
+            EnterpriseMember.user == user.id,
+            EnterpriseMember.role == "legal_rep",
+            EnterpriseMember.revoked_at.is_null(),
+        )
+        if not exists:
+            await EnterpriseMember.insert(
+                EnterpriseMember(entity=entity.id, user=user.id, role="legal_rep", granted_by=None,
+                                 created_at=utcnow())
+            )
+            await record("enterprise.activate", actor_id=user.id, subject_type="enterprise", subject_key=code, ip=ip)
+    return code
+
+
+async def members_of(entity_id: int) -> list[dict[str, Any]]:
+    return await EnterpriseMember.select(
+        EnterpriseMember.id,
+        EnterpriseMember.role,
+        EnterpriseMember.scope,
+        EnterpriseMember.expires_on,
+        EnterpriseMember.created_at,
+        EnterpriseMember.user.display_name.as_alias("name"),
+        EnterpriseMember.user.person.id_number.as_alias("id_number"),
+    ).where(EnterpriseMember.entity == entity_id, EnterpriseMember.revoked_at.is_null()).order_by(
+        EnterpriseMember.created_at
+    )
+
+
+@dataclass(frozen=True)
+class AgentGrant:
+    id_number: str
+    scope: str
+    expires_on: str
+
+
+async def _require_legal_rep(user: CurrentUser, member: Membership, ip: str) -> None:
+    if member.role != "legal_rep":
+        async with write_tx():
+            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
+                         subject_key=member.entity.uscc, ip=ip, reason="agents cannot manage members")
+        raise Forbidden()
+
+
+async def grant_agent(user: CurrentUser, member: Membership, form: AgentGrant, *, ip: str) -> None:
+    """The legal representative authorises an activated citizen as an agent until a date."""
+    await _require_legal_rep(user, member, ip)
+    errors: dict[str, str] = {}
+    number = ""
+    try:
+        number = check_id_number(form.id_number)
+    except DomainError as exc:
+        errors.update(exc.errors)
+    if form.scope not in AGENT_SCOPES:
+        errors["scope"] = _("Please choose what the agent may do.")
+    today = utcnow().date()
+    expires_on = None
+    try:
+        expires_on = date.fromisoformat(form.expires_on)
+    except ValueError:
+        errors["expires_on"] = _("Please enter the date the authorisation ends.")
+    if expires_on is not None and not today < expires_on <= today.replace(year=today.year + AGENT_MAX_YEARS):
+        errors["expires_on"] = _("The end date must be after today and within %(n)s years.", n=AGENT_MAX_YEARS)
+    if errors:
+        raise DomainError(errors)
+    agent = await User.objects().where(User.person.id_number == number).first()
+    if agent is None:
+        raise DomainError(_("No activated personal page has this ID number; the agent must activate first."),
+                          "id_number")
+    if agent.id == user.id:
+        raise DomainError(_("You are already the legal representative."), "id_number")
+    async with write_tx():
+        if await EnterpriseMember.exists().where(
+            EnterpriseMember.entity == member.entity.id,
+            EnterpriseMember.user == agent.id,
+            EnterpriseMember.revoked_at.is_null(),
+        ):
+            raise DomainError(_("This person is already an agent of the enterprise."), "id_number")
+        await EnterpriseMember.insert(
+            EnterpriseMember(entity=member.entity.id, user=agent.id, role="agent", scope=form.scope,
+                             expires_on=expires_on, granted_by=user.id, created_at=utcnow())
+        )
+        await record("enterprise.grant", actor_id=user.id, subject_type="enterprise", subject_key=member.entity.uscc,
+                     ip=ip, agent_user=agent.id, scope=form.scope, expires_on=expires_on)
+
+
+async def revoke_agent(user: CurrentUser, member: Membership, member_id: int, *, ip: str) -> None:
+    await _require_legal_rep(user, member, ip)
+    async with write_tx():
+        target = await EnterpriseMember.objects().where(
+            EnterpriseMember.id == member_id,
+            EnterpriseMember.entity == member.entity.id,
+            EnterpriseMember.role == "agent",
+            EnterpriseMember.revoked_at.is_null(),
+        ).first()
+        if target is None:
+            raise NotFound()
+        await EnterpriseMember.update({EnterpriseMember.revoked_at: utcnow()}).where(
+            EnterpriseMember.id == member_id
+        )
+        await record("enterprise.revoke", actor_id=user.id, subject_type="enterprise",
+                     subject_key=member.entity.uscc, ip=ip, agent_user=target.user)

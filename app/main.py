@@ -1,0 +1,44 @@
+"""create_app(): wiring only — routes, middleware, templates, static files, database lifecycle."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.static_files import create_static_files_router
+
+from app.accounts.controllers import AccountController, OfficeController
+from app.db import close_pool, start_pool
+from app.lifelong.controllers import EnterpriseController, MeController
+from app.settings import ROOT, get_settings
+from app.web.auth import SessionAuthMiddleware
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.pages import SiteController
+from app.web.security import csrf_config, security_headers
+from app.web.templating import template_config
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    return Litestar(
+        route_handlers=[
+            SiteController,
+            AccountController,
+            OfficeController,
+            MeController,
+            EnterpriseController,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
+                                       include_in_schema=False),
+        ],
+        middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
+        before_send=[security_headers],
+        csrf_config=csrf_config(),
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[start_pool],
+        on_shutdown=[close_pool],
+        openapi_config=None,
+        logging_config=LoggingConfig(log_exceptions="debug" if settings.debug else "never",
+                                     loggers={"yiwang": {"level": "INFO", "handlers": ["queue_listener"]}}),
+        debug=settings.debug,
+    )

@@ -1,0 +1,1 @@
+"""In-site notifications (and, later, email/SMS adapters behind one interface)."""

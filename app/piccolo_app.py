@@ -1,0 +1,31 @@
+"""The single Piccolo app: every domain's tables, one migrations folder shared by SQLite and PostgreSQL."""
+
+from piccolo.conf.apps import AppConfig
+
+from app.accounts.tables import OfficerRole, User, WebSession
+from app.audit.tables import AuditEvent
+from app.lifelong.tables import EnterpriseMember
+from app.notify.tables import Notification
+from app.registry.tables import Department, GuardianLink, LegalEntity, Person
+from app.settings import ROOT
+
+TABLES = [
+    Department,
+    Person,
+    GuardianLink,
+    LegalEntity,
+    User,
+    OfficerRole,
+    WebSession,
+    EnterpriseMember,
+    AuditEvent,
+    Notification,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="yiwang",
+    migrations_folder_path=str(ROOT / "migrations"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,73 @@
+"""Settings read once from the environment, with safe defaults for the embedded setup."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    db_pool_size: int
+    var_dir: Path
+    keys_dir: Path
+    secure_cookies: bool
+    session_idle_minutes: int
+    session_absolute_hours: int
+    login_max_failures_per_account: int
+    login_max_failures_per_address: int
+    login_window_minutes: int
+    debug: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def secret_file(self) -> Path:
+        return self.keys_dir / "session_secret"
+
+    def secret(self) -> str:
+        """The session/CSRF secret: env first, else the file `keys init` wrote."""
+        env = os.environ.get("YIWANG_SECRET")
+        if env:
+            return env
+        if self.secret_file.exists():
+            return self.secret_file.read_text().strip()
+        # No key yet (a bare test run): an ephemeral secret keeps things safe, just not persistent.
+        return secrets.token_urlsafe(32)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    var_dir = Path(os.environ.get("YIWANG_VAR_DIR", ROOT / "var")).resolve()
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'yiwang.sqlite3'}"),
+        db_pool_size=int(os.environ.get("YIWANG_DB_POOL_SIZE", "10")),
+        var_dir=var_dir,
+        keys_dir=Path(os.environ.get("YIWANG_KEYS_DIR", var_dir / "keys")).resolve(),
+        secure_cookies=_bool("YIWANG_SECURE_COOKIES", False),
+        session_idle_minutes=int(os.environ.get("YIWANG_SESSION_IDLE_MINUTES", "30")),
+        session_absolute_hours=int(os.environ.get("YIWANG_SESSION_ABSOLUTE_HOURS", "12")),
+        login_max_failures_per_account=int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES_ACCOUNT", "5")),
+        login_max_failures_per_address=int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES_ADDRESS", "30")),
+        login_window_minutes=int(os.environ.get("YIWANG_LOGIN_WINDOW_MINUTES", "15")),
+        debug=_bool("YIWANG_DEBUG", False),
+    )

@@ -1,0 +1,32 @@
+"""One-shot messages after a redirect, carried by a cookie that holds only a code from this table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+
+from app.i18n import N_, _
+from app.web.security import FLASH_COOKIE
+
+# Codes map to msgids; the text is translated when shown, and a forged cookie can only pick from this list.
+MESSAGES = {
+    "registered": N_("Your account is ready. Please log in."),
+    "logged_in": N_("Welcome back."),
+    "logged_out": N_("You have logged out."),
+    "activated": N_("Your personal page is activated."),
+    "enterprise_activated": N_("The enterprise page is activated."),
+    "agent_granted": N_("The agent has been authorised."),
+    "agent_revoked": N_("The agent's authorisation has been revoked."),
+    "login_needed": N_("Please log in first."),
+}
+
+
+def with_flash(response: Response[Any], code: str) -> Response[Any]:
+    response.set_cookie(FLASH_COOKIE, code, path="/", httponly=True, samesite="lax", max_age=60)
+    return response
+
+
+def flash_message(request: Request[Any, Any, Any]) -> str:
+    code = request.cookies.get(FLASH_COOKIE, "")
+    return _(MESSAGES[code]) if code in MESSAGES else ""

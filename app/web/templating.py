@@ -1,0 +1,59 @@
+"""The Jinja environment (autoescape, gettext, filters) and the one-URL-two-renderings helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from app.i18n import fmt_date, fmt_datetime, translations
+from app.registry.validators import mask_id_number, mask_mobile, mask_name
+from app.settings import ROOT
+from app.web.flash import flash_message
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(ROOT)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        mask_id=mask_id_number,
+        mask_name=mask_name,
+        mask_mobile=mask_mobile,
+        date=fmt_date,
+        datetime=fmt_datetime,
+    )
+    env.globals["flash_message"] = flash_message
+    return env
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment()))
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    """An htmx request that wants a fragment (a boosted navigation wants the whole page)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(
+    request: Request[Any, Any, Any],
+    page: str,
+    component: str | None = None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """Plain requests get the page; htmx requests to the same URL get the component it includes."""
+    name = component if component and is_htmx(request) else page
+    return Template(template_name=name, context=context, status_code=status_code)
