@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -45,6 +45,7 @@ def error_page(request: Request[Any, Any, Any], status: int, message: str = "") 
         template_name="pages/errors/error.html",
         context={"status": status, "title": title, "explanation": explanation},
         status_code=status,
+        media_type=MediaType.HTML,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -56,4 +56,4 @@ def render(
 ) -> Template:
     """Plain requests get the page; htmx requests to the same URL get the component it includes."""
     name = component if component and is_htmx(request) else page
-    return Template(template_name=name, context=context, status_code=status_code)
+    return Template(template_name=name, context=context, status_code=status_code, media_type=MediaType.HTML)

@@ -74,9 +74,11 @@ async def test_anonymous_visitor_is_sent_to_login(client):
 
 async def test_security_headers_on_every_page(client):
     response = await client.get("/")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
     missing = await client.get("/no-such-page")
     assert missing.status_code == 404 and "页面不存在" in missing.text
     assert missing.headers["x-content-type-options"] == "nosniff"
+    assert missing.headers["content-type"] == "text/html; charset=utf-8"

@@ -1,0 +1,133 @@
+"""The demo city (`seed --demo`): Zhuhai's departments and officers, a registry of families and firms,
+and a handful of named citizens whose logins the README lists. Idempotent: a seeded database is left alone."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from app.accounts.passwords import hash_password
+from app.accounts.tables import OfficerRole, User
+from app.db import utcnow, write_tx
+from app.lifelong.tables import EnterpriseMember
+from app.notify.services import notify
+from app.registry import generator as gen
+from app.registry.bulk import load_registry
+from app.registry.tables import Department, GuardianLink, LegalEntity, Person
+
+DEMO_PASSWORD = "Zhuhai-demo-2026"
+DEMO_SEED = 2026
+REGISTRY_PERSONS = 6000
+REGISTRY_ENTITIES = 600
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    name: str
+    sex: str
+    birth: date
+    district: str
+    mobile: str = ""
+    activated: bool = True
+
+
+FAMILY = (
+    DemoPerson("father", "陈志明", "M", date(1986, 4, 12), "440402", "13800000001"),
+    DemoPerson("mother", "黄丽华", "F", date(1988, 9, 3), "440402", "13800000002"),
+    DemoPerson("son", "陈子轩", "M", date(2020, 9, 1), "440402"),
+    DemoPerson("daughter", "陈可欣", "F", date(2026, 8, 18), "440402"),
+    DemoPerson("newcomer", "李国强", "M", date(1979, 1, 23), "440403", "13800000003", activated=False),
+)
+NAMED_OFFICERS = {
+    # mobile: (department code, roles, name)
+    "13900000001": ("ZH-HALL", ("clerk",), "吴晓敏"),
+    "13900000002": ("ZH-MARKET", ("reviewer",), "郑家豪"),
+    "13900000003": ("ZH-MARKET", ("approver",), "冯建华"),
+    "13900000004": ("ZH-HALL", ("supervisor",), "何志远"),
+    "13900000005": ("ZH-HALL", ("catalog_admin",), "罗慧敏"),
+    "13900000006": ("ZH-DM-JA-HALL", ("proxy_agent", "clerk"), "钟伟强"),
+}
+
+
+async def seed_demo() -> str:
+    if await User.exists().where(User.mobile == FAMILY[0].mobile):
+        return "already seeded (left as it is)"
+    await load_registry(0, 0)  # the department tree
+    password_hash = await hash_password(DEMO_PASSWORD)
+    rng = random.Random(DEMO_SEED)
+    now = utcnow()
+    async with write_tx():
+        persons: dict[str, Person] = {}
+        for p in FAMILY:
+            row = Person(
+                id_number=gen.id_number(rng, p.district, p.birth, p.sex),
+                name=p.name,
+                sex=p.sex,
+                birth_date=p.birth,
+                region_code=p.district,
+                household_address="广东省珠海市香洲区情侣中路39号海滨花园5栋1203房"
+                if p.district == "440402" else "广东省珠海市斗门区井岸镇湖滨路66号湖景苑2栋501房",
+                ssc_number=gen.ssc_number(rng),
+                mobile=p.mobile,
+            )
+            await row.save()
+            persons[p.key] = row
+        for child in ("son", "daughter"):
+            await GuardianLink(guardian=persons["father"].id, child=persons[child].id, relation="父亲").save()
+            await GuardianLink(guardian=persons["mother"].id, child=persons[child].id, relation="母亲").save()
+
+        users: dict[str, User] = {}
+        for p in FAMILY:
+            if not p.mobile:
+                continue
+            user = User(mobile=p.mobile, password_hash=password_hash, display_name=p.name, kind="citizen",
+                        person=persons[p.key].id if p.activated else None, created_at=now - timedelta(days=400),
+                        activated_at=now - timedelta(days=399) if p.activated else None)
+            await user.save()
+            users[p.key] = user
+            if p.activated:
+                await notify(user.id, "您的个人网页已激活", "今后您办理的事项、获得的证照都会自动汇集到这里。", "/me")
+
+        firm = LegalEntity(uscc=gen.uscc(rng, "440400"), name="珠海市海韵软件科技有限公司", entity_type="有限责任公司",
+                           legal_rep=persons["father"].id, address="广东省珠海市香洲区唐家湾镇港湾大道科技五路8号",
+                           industry="软件和信息技术服务业", registered_capital=5_000_000,
+                           established_on=date(2017, 6, 8), region_code="440402")
+        await firm.save()
+        trading = LegalEntity(uscc=gen.uscc(rng, "440400"), name="珠海市粤澳顺达贸易有限公司", entity_type="有限责任公司",
+                              legal_rep=persons["newcomer"].id, address="广东省珠海市斗门区井岸镇新青工业园12号",
+                              industry="批发和零售业", registered_capital=1_000_000,
+                              established_on=date(2021, 11, 19), region_code="440403")
+        await trading.save()
+        await EnterpriseMember(entity=firm.id, user=users["father"].id, role="legal_rep",
+                               created_at=now - timedelta(days=380)).save()
+        await EnterpriseMember(entity=firm.id, user=users["mother"].id, role="agent", scope="filing",
+                               expires_on=date(now.year + 1, 12, 31), granted_by=users["father"].id,
+                               created_at=now - timedelta(days=200)).save()
+        await notify(users["mother"].id, "您已被授权为企业经办人", f"{firm.name}的法定代表人授权您办理企业事项。",
+                     f"/enterprise/{firm.uscc}")
+
+        departments = await Department.select(Department.id, Department.code, Department.kind)
+        by_code = {d["code"]: d for d in departments}
+        for mobile, (code, roles, name) in NAMED_OFFICERS.items():
+            await _officer(mobile, name, by_code[code]["id"], roles, password_hash, now)
+        # Every department gets its own reviewer and approver; every service hall a front-desk clerk.
+        for index, d in enumerate(sorted(departments, key=lambda d: d["code"]), start=1):
+            roles = ("clerk",) if d["kind"] == "hall" else ("reviewer", "approver")
+            for n, role in enumerate(roles, start=1):
+                name = f"{gen.surname(rng)}{gen.given_name(rng, rng.choice('MF'), 1985)}"
+                await _officer(f"139{index:04d}{n:04d}", name, d["id"], (role,), password_hash, now)
+
+    counts = await load_registry(REGISTRY_PERSONS, REGISTRY_ENTITIES, seed=DEMO_SEED)
+    return (f"{len(departments)} departments, {counts['persons'] + len(FAMILY)} persons, "
+            f"{counts['legal_entities'] + 2} legal entities; log in as {FAMILY[0].mobile} / {DEMO_PASSWORD}")
+
+
+async def _officer(mobile: str, name: str, department_id: int, roles: tuple[str, ...], password_hash: str,
+                   now: object) -> None:
+    user = User(mobile=mobile, password_hash=password_hash, display_name=name, kind="officer",
+                department=department_id, created_at=now)
+    await user.save()
+    for role in roles:
+        await OfficerRole(user=user.id, role=role).save()

@@ -1,0 +1,39 @@
+"""The demo city: seeding is idempotent and the README's logins lead to lived-in pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.accounts.tables import OfficerRole, User
+from app.demo import DEMO_PASSWORD, seed_demo
+from app.registry.tables import Department, GuardianLink, LegalEntity, Person
+from app.registry.validators import check_id_number, check_uscc
+from tests import factories as f
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_demo_city_is_seeded_once_and_its_logins_work(client):
+    await seed_demo()
+    counts = (await Person.count(), await LegalEntity.count(), await User.count(), await GuardianLink.count())
+    assert counts[0] > 6000 and counts[1] > 600 and counts[3] > 1000
+    assert await Department.count().where(Department.level == "town") >= 8
+    for role in ("clerk", "reviewer", "approver", "supervisor", "catalog_admin", "proxy_agent"):
+        assert await OfficerRole.exists().where(OfficerRole.role == role), role
+    await seed_demo()
+    assert (await Person.count(), await LegalEntity.count(), await User.count(),
+            await GuardianLink.count()) == counts
+
+    for p in await Person.select(Person.id_number).limit(500):
+        check_id_number(p["id_number"])
+    for e in await LegalEntity.select(LegalEntity.uscc).limit(200):
+        check_uscc(e["uscc"])
+
+    await f.login(client, "13800000001", DEMO_PASSWORD)
+    me = await client.get("/me")
+    assert "陈志明" in me.text and "陈子轩" in me.text and "陈可欣" in me.text
+    assert "珠海市海韵软件科技有限公司" in me.text and "您的个人网页已激活" in me.text
+    await f.post(client, "/logout")
+    response = await f.login(client, "13900000001", DEMO_PASSWORD)
+    assert response.headers["location"] == "/office"
+    assert "珠海市政务服务和数据管理局" in (await client.get("/office")).text
