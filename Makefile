@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 app/locale/zh_CN/LC_MESSAGES/messages.mo: app/locale/zh_CN/LC_MESSAGES/messages.po $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -q -d app/locale -l zh_CN
+	@$(VENV)/bin/pybabel -q compile -d app/locale -l zh_CN
 
 # Everything the portal needs, idempotent: packages, venv, translations, keys, schema, demo data.
 setup: system-packages $(VENV)/.installed app/locale/zh_CN/LC_MESSAGES/messages.mo
@@ -47,5 +47,5 @@ test: test-packages $(VENV)/.installed app/locale/zh_CN/LC_MESSAGES/messages.mo 
 
 # Re-extract UI strings after changing them; then translate the new entries in the .po file.
 messages: $(VENV)/.installed
-	@$(VENV)/bin/pybabel extract -q -F app/locale/babel.cfg -k N_ -k _ --no-location -o app/locale/messages.pot .
-	@$(VENV)/bin/pybabel update -q -i app/locale/messages.pot -d app/locale -l zh_CN --no-fuzzy-matching
+	@$(VENV)/bin/pybabel -q extract -F app/locale/babel.cfg -k N_ -k _ --no-location -o app/locale/messages.pot .
+	@$(VENV)/bin/pybabel -q update -i app/locale/messages.pot -d app/locale -l zh_CN --no-fuzzy-matching

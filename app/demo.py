@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from app.accounts.passwords import hash_password
 from app.accounts.tables import OfficerRole, User
 from app.db import utcnow, write_tx
+from app.i18n import _
+from app.lifelong.services import AGENT_GRANTED, PAGE_ACTIVATED
 from app.lifelong.tables import EnterpriseMember
 from app.notify.services import notify
 from app.registry import generator as gen
@@ -88,7 +90,7 @@ async def seed_demo() -> str:
             await user.save()
             users[p.key] = user
             if p.activated:
-                await notify(user.id, "您的个人网页已激活", "今后您办理的事项、获得的证照都会自动汇集到这里。", "/me")
+                await notify(user.id, _(PAGE_ACTIVATED[0]), _(PAGE_ACTIVATED[1]), "/me")
 
         firm = LegalEntity(uscc=gen.uscc(rng, "440400"), name="珠海市海韵软件科技有限公司", entity_type="有限责任公司",
                            legal_rep=persons["father"].id, address="广东省珠海市香洲区唐家湾镇港湾大道科技五路8号",
@@ -102,11 +104,12 @@ async def seed_demo() -> str:
         await trading.save()
         await EnterpriseMember(entity=firm.id, user=users["father"].id, role="legal_rep",
                                created_at=now - timedelta(days=380)).save()
+        agent_until = date(now.year + 1, 12, 31)
         await EnterpriseMember(entity=firm.id, user=users["mother"].id, role="agent", scope="filing",
-                               expires_on=date(now.year + 1, 12, 31), granted_by=users["father"].id,
+                               expires_on=agent_until, granted_by=users["father"].id,
                                created_at=now - timedelta(days=200)).save()
-        await notify(users["mother"].id, "您已被授权为企业经办人", f"{firm.name}的法定代表人授权您办理企业事项。",
-                     f"/enterprise/{firm.uscc}")
+        await notify(users["mother"].id, _(AGENT_GRANTED[0], name=firm.name),
+                     _(AGENT_GRANTED[1], date=agent_until.isoformat()), f"/enterprise/{firm.uscc}")
 
         departments = await Department.select(Department.id, Department.code, Department.kind)
         by_code = {d["code"]: d for d in departments}

@@ -11,8 +11,9 @@ from app.accounts.tables import User
 from app.audit.services import count_since, record
 from app.db import utcnow, write_tx
 from app.errors import DomainError, Forbidden, NotFound, RateLimited
-from app.i18n import _
+from app.i18n import N_, _
 from app.lifelong.tables import EnterpriseMember
+from app.notify.services import notify
 from app.registry.tables import GuardianLink, LegalEntity, Person
 from app.registry.validators import check_id_number, check_ssc_number, check_uscc
 
@@ -21,6 +22,16 @@ ACTIVATION_MAX_FAILURES = 10
 ACTIVATION_WINDOW = timedelta(hours=1)
 AGENT_SCOPES = ("all", "filing", "view")
 AGENT_MAX_YEARS = 3
+
+# Notification texts (translated when sent); the demo seeder sends the same ones.
+PAGE_ACTIVATED = (N_("Your personal page is activated"),
+                  N_("From now on, what you file and the certificates you are issued gather here by themselves."))
+ENTERPRISE_ACTIVATED = (N_("The enterprise page of %(name)s is activated"),
+                        N_("You can now authorise agents to handle the enterprise's matters."))
+AGENT_GRANTED = (N_("You are authorised as an agent of %(name)s"),
+                 N_("The legal representative authorised you until %(date)s."))
+AGENT_REVOKED = (N_("Your authorisation for %(name)s has been revoked"),
+                 N_("The legal representative revoked your authorisation as an agent."))
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -73,6 +84,7 @@ async def activate_personal_page(user: CurrentUser, id_number: str, ssc_number: 
             {User.person: person.id, User.activated_at: utcnow(), User.display_name: person.name}
         ).where(User.id == user.id)
         await record("page.activate", actor_id=user.id, subject_type="person", subject_key=str(person.id), ip=ip)
+        await notify(user.id, _(PAGE_ACTIVATED[0]), _(PAGE_ACTIVATED[1]), "/me")
 
 
 async def person_of(user: CurrentUser) -> Person | None:
@@ -177,6 +189,8 @@ async def activate_enterprise_page(user: CurrentUser, uscc: str, *, ip: str) -> 
                                  created_at=utcnow())
             )
             await record("enterprise.activate", actor_id=user.id, subject_type="enterprise", subject_key=code, ip=ip)
+            await notify(user.id, _(ENTERPRISE_ACTIVATED[0], name=entity.name), _(ENTERPRISE_ACTIVATED[1]),
+                         f"/enterprise/{code}")
     return code
 
 
@@ -249,6 +263,8 @@ async def grant_agent(user: CurrentUser, member: Membership, form: AgentGrant, *
         )
         await record("enterprise.grant", actor_id=user.id, subject_type="enterprise", subject_key=member.entity.uscc,
                      ip=ip, agent_user=agent.id, scope=form.scope, expires_on=expires_on)
+        await notify(agent.id, _(AGENT_GRANTED[0], name=member.entity.name),
+                     _(AGENT_GRANTED[1], date=expires_on.isoformat()), f"/enterprise/{member.entity.uscc}")
 
 
 async def revoke_agent(user: CurrentUser, member: Membership, member_id: int, *, ip: str) -> None:
@@ -267,3 +283,4 @@ async def revoke_agent(user: CurrentUser, member: Membership, member_id: int, *,
         )
         await record("enterprise.revoke", actor_id=user.id, subject_type="enterprise",
                      subject_key=member.entity.uscc, ip=ip, agent_user=target.user)
+        await notify(target.user, _(AGENT_REVOKED[0], name=member.entity.name), _(AGENT_REVOKED[1]))

@@ -18,6 +18,7 @@ async def test_register_login_and_activate_in_chromium(db, live_server, browser,
     page = await browser.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(10_000)
     problems: list[str] = []
+    # Screenshots keep the caret (hiding it makes Playwright inject a <style> our CSP rightly blocks).
     # A refused form comes back as 422 by design; Chromium logs that, and nothing else may be logged.
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "(Unprocessable" not in m.text
             else None)
@@ -25,7 +26,7 @@ async def test_register_login_and_activate_in_chromium(db, live_server, browser,
 
     await page.goto(live_server + "/")
     assert await page.title() == "首页 - 一网通办网上办事大厅"
-    await page.screenshot(path=artifacts / f"home-{device}.png", full_page=True)
+    await page.screenshot(path=artifacts / f"home-{device}.png", full_page=True, caret="initial")
     # Nothing overflows sideways on a phone.
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -52,7 +53,7 @@ async def test_register_login_and_activate_in_chromium(db, live_server, browser,
     await page.get_by_label("社会保障卡号").fill(person.ssc_number)
     await page.get_by_role("button", name="激活").click()
     await page.get_by_text("校验位（最后一位）不正确").wait_for()
-    await page.screenshot(path=artifacts / f"activate-error-{device}.png", full_page=True)
+    await page.screenshot(path=artifacts / f"activate-error-{device}.png", full_page=True, caret="initial")
     await page.get_by_label("身份证号码").fill(person.id_number)
     await page.get_by_role("button", name="激活").click()
 
@@ -60,6 +61,6 @@ async def test_register_login_and_activate_in_chromium(db, live_server, browser,
     body = await page.inner_text("main")
     assert "林晓彤" in body
     assert person.id_number not in body
-    await page.screenshot(path=artifacts / f"me-{device}.png", full_page=True)
+    await page.screenshot(path=artifacts / f"me-{device}.png", full_page=True, caret="initial")
     assert problems == []
     await page.close()
