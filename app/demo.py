@@ -18,7 +18,7 @@ from app.registry import generator as gen
 from app.registry.bulk import load_registry
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
 
-DEMO_PASSWORD = "Zhuhai-demo-2026"
+DEMO_PASSWORD = "Zhuhai-demo-2026"  # noqa: S105 - the published demo password, listed in the README
 DEMO_SEED = 2026
 REGISTRY_PERSONS = 6000
 REGISTRY_ENTITIES = 600
@@ -97,7 +97,8 @@ async def seed_demo() -> str:
                            industry="软件和信息技术服务业", registered_capital=5_000_000,
                            established_on=date(2017, 6, 8), region_code="440402")
         await firm.save()
-        trading = LegalEntity(uscc=gen.uscc(rng, "440400"), name="珠海市粤澳顺达贸易有限公司", entity_type="有限责任公司",
+        trading = LegalEntity(uscc=gen.uscc(rng, "440400"), name="珠海市粤澳顺达贸易有限公司",
+                              entity_type="有限责任公司",
                               legal_rep=persons["newcomer"].id, address="广东省珠海市斗门区井岸镇新青工业园12号",
                               industry="批发和零售业", registered_capital=1_000_000,
                               established_on=date(2021, 11, 19), region_code="440403")

@@ -17,11 +17,11 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.db import engine
 from app.registry.generator import (
     ADULT_AGE,
-    departments,
     REFERENCE_DATE,
     DepartmentRow,
     EntityRow,
     Household,
+    departments,
     iter_households,
     iter_legal_entities,
 )

@@ -23,7 +23,7 @@ def test_every_region_code_is_known() -> None:
 
 
 def test_id_number_is_valid_and_encodes_sex_and_birth() -> None:
-    rng = random.Random(3)  # noqa: S311 (test data, not secrets)
+    rng = random.Random(3)
     for sex in ("M", "F"):
         number = gen.id_number(rng, "440402", date(1988, 2, 29), sex)
         assert check_id_number(number) == number
@@ -62,7 +62,7 @@ def test_same_seed_same_people_and_existing_numbers_are_avoided() -> None:
 def test_a_full_birthday_moves_to_the_day_before() -> None:
     day = date(1990, 1, 1)
     full = [gen._ric_with_check(f"44040219900101{seq:03d}") for seq in range(1, 1000, 2)]
-    issuer = gen._Issuer(random.Random(1), full)  # noqa: S311 (test data, not secrets)
+    issuer = gen._Issuer(random.Random(1), full)
     number, born = issuer.id_number("440402", day, "M")
     assert born == date(1989, 12, 31) and number[6:14] == "19891231"
     assert check_id_number(number) == number
@@ -104,7 +104,7 @@ def test_org_code_check_character_follows_gb_11714() -> None:
 
 
 def test_uscc_codes_are_valid() -> None:
-    rng = random.Random(11)  # noqa: S311 (test data, not secrets)
+    rng = random.Random(11)
     for type_digit in ("1", "2", "3"):
         for legacy in (False, True):
             for _i in range(300):
