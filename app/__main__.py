@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app serve|migrate|seed|keys init`."""
+"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|keys init`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import secrets
 import sys
 import time
+
+import anyio
 
 from app.settings import get_settings
 
@@ -58,6 +60,36 @@ async def seed(args: argparse.Namespace) -> None:
         await close_pool()
 
 
+async def catalog(args: argparse.Namespace) -> None:
+    import json
+
+    from app.catalog.schema import CatalogueErrors
+    from app.catalog.services import export_catalogue, import_catalogue, load_file
+    from app.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        if args.action == "import":
+            started = time.perf_counter()
+            try:
+                result = await import_catalogue(load_file(args.file), note=f"import {os.path.basename(args.file)}")
+            except CatalogueErrors as exc:
+                print(f"catalog import: {len(exc.errors)} error(s), nothing was changed:", file=sys.stderr)
+                for line in exc.errors:
+                    print(f"  {line}", file=sys.stderr)
+                raise SystemExit(1) from None
+            print(f"catalog import: {result.items_added} added, {result.items_changed} changed, "
+                  f"{result.items_unchanged} unchanged; {result.material_types} material types, "
+                  f"{result.certificate_types} certificate types in {time.perf_counter() - started:.1f}s")
+        else:
+            doc = await export_catalogue()
+            text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+            await anyio.Path(args.file).write_text(text, encoding="utf-8")
+            print(f"catalog export: {len(doc['items'])} items to {args.file}")
+    finally:
+        await close_pool()
+
+
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -85,6 +117,9 @@ def main(argv: list[str] | None = None) -> None:
     p_seed.add_argument("--demo", action="store_true", help="the lived-in demo city (idempotent)")
     p_seed.add_argument("--persons", type=int, default=0, help="add N registry persons (bulk)")
     p_seed.add_argument("--enterprises", type=int, default=0, help="add M legal entities (bulk)")
+    p_catalog = sub.add_parser("catalog", help="import or export a whole catalogue (JSON, see app/catalog/FORMAT.md)")
+    p_catalog.add_argument("action", choices=["import", "export"])
+    p_catalog.add_argument("file")
     p_keys = sub.add_parser("keys", help="key management")
     p_keys.add_argument("action", choices=["init"])
     args = parser.parse_args(argv)
@@ -97,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
         if not (args.demo or args.persons or args.enterprises):
             parser.error("seed needs --demo or --persons/--enterprises")
         asyncio.run(seed(args))
+    elif args.command == "catalog":
+        asyncio.run(catalog(args))
     elif args.command == "keys":
         keys_init()
 

@@ -53,10 +53,15 @@ NAMED_OFFICERS = {
 }
 
 
+async def seed_departments() -> None:
+    """The department tree (those missing)."""
+    await load_registry(0, 0)
+
+
 async def seed_demo() -> str:
     if await User.exists().where(User.mobile == FAMILY[0].mobile):
         return "already seeded (left as it is)"
-    await load_registry(0, 0)  # the department tree
+    await seed_departments()
     password_hash = await hash_password(DEMO_PASSWORD)
     rng = random.Random(DEMO_SEED)
     now = utcnow()

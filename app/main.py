@@ -8,6 +8,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from app.accounts.controllers import AccountController, OfficeController
+from app.catalog.admin_controllers import CatalogAdminController
+from app.catalog.controllers import CatalogController
 from app.db import close_pool, start_pool
 from app.lifelong.controllers import EnterpriseController, MeController
 from app.settings import ROOT, get_settings
@@ -23,8 +25,10 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             SiteController,
+            CatalogController,
             AccountController,
             OfficeController,
+            CatalogAdminController,
             MeController,
             EnterpriseController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
@@ -39,6 +43,7 @@ def create_app() -> Litestar:
         on_shutdown=[close_pool],
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="debug" if settings.debug else "never",
-                                     loggers={"yiwang": {"level": "INFO", "handlers": ["queue_listener"]}}),
+                                     loggers={"yiwang": {"level": "INFO", "handlers": ["queue_listener"],
+                                                           "propagate": False}}),
         debug=settings.debug,
     )

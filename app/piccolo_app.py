@@ -4,6 +4,15 @@ from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import OfficerRole, User, WebSession
 from app.audit.tables import AuditEvent
+from app.catalog.tables import (
+    CertificateType,
+    MaterialType,
+    SearchGram,
+    SearchSynonym,
+    ServiceItem,
+    ServiceItemEvent,
+    ServiceItemVersion,
+)
 from app.lifelong.tables import EnterpriseMember
 from app.notify.tables import Notification
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
@@ -20,6 +29,13 @@ TABLES = [
     EnterpriseMember,
     AuditEvent,
     Notification,
+    MaterialType,
+    CertificateType,
+    ServiceItem,
+    ServiceItemEvent,
+    ServiceItemVersion,
+    SearchGram,
+    SearchSynonym,
 ]
 
 APP_CONFIG = AppConfig(

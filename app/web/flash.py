@@ -19,6 +19,9 @@ MESSAGES = {
     "agent_granted": N_("The agent has been authorised."),
     "agent_revoked": N_("The agent's authorisation has been revoked."),
     "login_needed": N_("Please log in first."),
+    "saved": N_("Saved."),
+    "published": N_("The guide is published."),
+    "draft_saved": N_("The draft is saved; the published guide is unchanged until you publish."),
 }
 
 

@@ -50,6 +50,7 @@ def render(
     request: Request[Any, Any, Any],
     page: str,
     component: str | None = None,
+    /,
     *,
     status_code: int = 200,
     **context: Any,

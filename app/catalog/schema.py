@@ -1,0 +1,230 @@
+"""Validation of a catalogue document (see FORMAT.md): every error, with its location, before anything is written."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FORMAT = "yiwang-catalogue"
+FORMAT_VERSION = 1
+
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+ITEM_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z-]{2,39}$")
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+KINDS = ("行政许可", "行政确认", "行政给付", "行政征收", "行政裁决", "行政奖励", "行政检查", "其他行政权力", "公共服务")
+AUDIENCES = ("person", "enterprise")
+PERSON_EVENTS = ("生育", "上学", "就业", "婚姻", "住房", "退休", "医疗", "社保", "户籍", "出行")
+ENTERPRISE_EVENTS = ("开办", "经营", "变更", "注销", "纳税", "用工")
+LIFE_EVENTS = PERSON_EVENTS + ENTERPRISE_EVENTS
+ONLINE_LEVELS = ("全程网办", "在线预审", "网上预约", "窗口办理")
+MATERIAL_FORMS = ("原件", "复印件", "原件及复印件", "电子版")
+FIELD_TYPES = ("text", "textarea", "number", "date", "select", "id_number", "uscc", "mobile")
+PREFILL_SOURCES = (
+    "person.name", "person.id_number", "person.sex", "person.birth_date", "person.household_address",
+    "person.mobile", "entity.name", "entity.uscc", "entity.address", "entity.legal_rep_name", "entity.industry",
+    "entity.entity_type",
+)
+STATUSES = ("published", "withdrawn")
+
+
+class CatalogueErrors(Exception):
+    """Every problem found in a catalogue document, each as "location: message"."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} error(s) in the catalogue:\n" + "\n".join(errors))
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def string(self, obj: dict[str, Any], key: str, where: str, *, min_len: int = 0, max_len: int = 500,
+               pattern: re.Pattern[str] | None = None, choices: tuple[str, ...] | None = None,
+               optional: bool = False) -> str | None:
+        if key not in obj:
+            if not optional:
+                self.error(f"{where}.{key}", "missing")
+            return None
+        value = obj[key]
+        if not isinstance(value, str):
+            self.error(f"{where}.{key}", f"must be a string, not {type(value).__name__}")
+            return None
+        if not min_len <= len(value) <= max_len:
+            self.error(f"{where}.{key}", f"length must be {min_len} to {max_len}, is {len(value)}")
+        if pattern is not None and not pattern.match(value):
+            self.error(f"{where}.{key}", f"{value!r} does not match {pattern.pattern}")
+        if choices is not None and value not in choices:
+            self.error(f"{where}.{key}", f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def integer(self, obj: dict[str, Any], key: str, where: str, lo: int, hi: int, *, nullable: bool = False,
+                optional: bool = False) -> int | None:
+        if key not in obj:
+            if not optional:
+                self.error(f"{where}.{key}", "missing")
+            return None
+        value = obj[key]
+        if value is None and nullable:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.error(f"{where}.{key}", f"must be an integer, not {type(value).__name__}")
+            return None
+        if not lo <= value <= hi:
+            self.error(f"{where}.{key}", f"must be between {lo} and {hi}, is {value}")
+        return value
+
+    def boolean(self, obj: dict[str, Any], key: str, where: str) -> bool | None:
+        value = obj.get(key)
+        if not isinstance(value, bool):
+            self.error(f"{where}.{key}", "must be true or false")
+            return None
+        return value
+
+    def array(self, obj: dict[str, Any], key: str, where: str, lo: int = 0, hi: int = 10_000) -> list[Any]:
+        value = obj.get(key)
+        if not isinstance(value, list):
+            self.error(f"{where}.{key}", "must be a list")
+            return []
+        if not lo <= len(value) <= hi:
+            self.error(f"{where}.{key}", f"must have {lo} to {hi} entries, has {len(value)}")
+        return value
+
+    def objects(
+        self, obj: dict[str, Any], key: str, where: str, lo: int = 0, hi: int = 10_000
+    ) -> list[tuple[str, dict[str, Any]]]:
+        result = []
+        for i, entry in enumerate(self.array(obj, key, where, lo, hi)):
+            place = f"{where}.{key}[{i}]" if where else f"{key}[{i}]"
+            if isinstance(entry, dict):
+                result.append((place, entry))
+            else:
+                self.error(place, "must be an object")
+        return result
+
+    def unique(self, seen: set[str], value: str | None, where: str, what: str) -> None:
+        if value is None:
+            return
+        if value in seen:
+            self.error(where, f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+def validate_catalogue(doc: Any, department_codes: set[str]) -> None:
+    """Raise CatalogueErrors listing every problem; return silently when the document is sound."""
+    c = _Checker()
+    if not isinstance(doc, dict):
+        raise CatalogueErrors(["(document): must be a JSON object"])
+    if doc.get("format") != FORMAT:
+        c.error("format", f"must be {FORMAT!r}")
+    if doc.get("version") != FORMAT_VERSION:
+        c.error("version", f"must be {FORMAT_VERSION}")
+
+    material_codes: set[str] = set()
+    for where, m in c.objects(doc, "material_types", ""):
+        c.unique(material_codes, c.string(m, "code", where, pattern=CODE_RE), f"{where}.code", "material type")
+        c.string(m, "name", where, min_len=1, max_len=60)
+        c.string(m, "description", where, max_len=500, optional=True)
+
+    certificate_codes: set[str] = set()
+    for where, t in c.objects(doc, "certificate_types", ""):
+        c.unique(certificate_codes, c.string(t, "code", where, pattern=CODE_RE), f"{where}.code", "certificate type")
+        c.string(t, "name", where, min_len=1, max_len=60)
+        material = c.string(t, "material", where, max_len=40)
+        if material is not None and material not in material_codes:
+            c.error(f"{where}.material", f"unknown material type {material!r}")
+        c.integer(t, "validity_years", where, 1, 100, nullable=True)
+
+    if "synonyms" in doc:
+        for where, pair in c.objects(doc, "synonyms", "", 0, 2000):
+            c.string(pair, "term", where, min_len=1, max_len=20)
+            c.string(pair, "alternative", where, min_len=1, max_len=20)
+
+    item_codes: set[str] = set()
+    for where, item in c.objects(doc, "items", ""):
+        _validate_item(c, where, item, item_codes, department_codes, material_codes, certificate_codes)
+    if c.errors:
+        raise CatalogueErrors(c.errors)
+
+
+def _validate_item(c: _Checker, where: str, item: dict[str, Any], item_codes: set[str], department_codes: set[str],
+                   material_codes: set[str], certificate_codes: set[str]) -> None:
+    c.unique(item_codes, c.string(item, "code", where, pattern=ITEM_CODE_RE), f"{where}.code", "item code")
+    c.string(item, "name", where, min_len=2, max_len=60)
+    department = c.string(item, "department", where, max_len=32)
+    if department is not None and department not in department_codes:
+        c.error(f"{where}.department", f"unknown department {department!r}")
+    c.string(item, "kind", where, choices=KINDS)
+    audience = c.array(item, "audience", where, 1, 2)
+    for value in audience:
+        if value not in AUDIENCES:
+            c.error(f"{where}.audience", f"{value!r} is not one of {', '.join(AUDIENCES)}")
+    for value in c.array(item, "life_events", where, 0, 6):
+        if value not in LIFE_EVENTS:
+            c.error(f"{where}.life_events", f"{value!r} is not a known life event")
+    c.string(item, "summary", where, max_len=500)
+    c.string(item, "basis", where, max_len=2000)
+    c.string(item, "conditions", where, max_len=2000)
+    for i, step in enumerate(c.array(item, "procedure", where, 1, 12)):
+        if not isinstance(step, str) or not 1 <= len(step) <= 300:
+            c.error(f"{where}.procedure[{i}]", "must be a string of 1 to 300 characters")
+    legal = c.integer(item, "legal_limit_days", where, 0, 365)
+    promised = c.integer(item, "promised_limit_days", where, 0, 365)
+    if legal is not None and promised is not None and promised > legal:
+        c.error(f"{where}.promised_limit_days", f"{promised} is longer than the legal limit {legal}")
+    c.integer(item, "visits", where, 0, 2)
+    c.string(item, "online_level", where, choices=ONLINE_LEVELS)
+    c.string(item, "fee", where, max_len=200)
+    c.string(item, "fee_basis", where, max_len=500)
+    c.string(item, "place", where, max_len=200)
+    c.string(item, "contact", where, max_len=100)
+    c.string(item, "hours", where, max_len=200)
+    c.string(item, "status", where, choices=STATUSES, optional=True)
+    certificate = item.get("certificate")
+    if certificate is not None and certificate not in certificate_codes:
+        c.error(f"{where}.certificate", f"unknown certificate type {certificate!r}")
+
+    material_keys: set[str] = set()
+    for mw, m in c.objects(item, "materials", where, 0, 60):
+        c.unique(material_keys, c.string(m, "key", mw, pattern=KEY_RE), f"{mw}.key", "material key")
+        code = c.string(m, "material", mw, max_len=40)
+        if code is not None and code not in material_codes:
+            c.error(f"{mw}.material", f"unknown material type {code!r}")
+        c.string(m, "form", mw, choices=MATERIAL_FORMS)
+        c.integer(m, "copies", mw, 1, 10)
+        for flag in ("required", "base", "ecert"):
+            c.boolean(m, flag, mw)
+        c.string(m, "note", mw, max_len=300, optional=True)
+
+    situation_keys: set[str] = set()
+    for sw, s in c.objects(item, "situations", where, 0, 30):
+        c.unique(situation_keys, c.string(s, "key", sw, pattern=KEY_RE), f"{sw}.key", "situation key")
+        c.string(s, "question", sw, min_len=2, max_len=100)
+        answer_keys: set[str] = set()
+        for aw, a in c.objects(s, "answers", sw, 2, 8):
+            c.unique(answer_keys, c.string(a, "key", aw, pattern=KEY_RE), f"{aw}.key", "answer key")
+            c.string(a, "text", aw, min_len=1, max_len=60)
+            for effect in ("add", "remove"):
+                for key in c.array(a, effect, aw, 0, 30):
+                    if key not in material_keys:
+                        c.error(f"{aw}.{effect}", f"no material with key {key!r} in this item")
+
+    field_keys: set[str] = set()
+    for fw, f in c.objects(item, "form", where, 0, 60):
+        c.unique(field_keys, c.string(f, "key", fw, pattern=KEY_RE), f"{fw}.key", "form field key")
+        c.string(f, "label", fw, min_len=1, max_len=60)
+        field_type = c.string(f, "type", fw, choices=FIELD_TYPES)
+        c.boolean(f, "required", fw)
+        c.integer(f, "max_length", fw, 1, 5000, optional=True)
+        if field_type == "select":
+            options = c.array(f, "options", fw, 2, 30)
+            if not all(isinstance(o, str) and 1 <= len(o) <= 60 for o in options):
+                c.error(f"{fw}.options", "must be strings of 1 to 60 characters")
+        prefill = f.get("prefill")
+        if prefill is not None and prefill not in PREFILL_SOURCES:
+            c.error(f"{fw}.prefill", f"{prefill!r} is not a known registry field")
+        c.string(f, "help", fw, max_len=200, optional=True)

@@ -1,0 +1,253 @@
+"""Catalogue rules: import and export of whole catalogues, the search index, guides and their material lists."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.audit.services import record
+from app.catalog.schema import FORMAT, FORMAT_VERSION, CatalogueErrors, validate_catalogue
+from app.catalog.search import item_grams, normalize
+from app.catalog.tables import (
+    CertificateType,
+    MaterialType,
+    SearchGram,
+    SearchSynonym,
+    ServiceItem,
+    ServiceItemEvent,
+    ServiceItemVersion,
+)
+from app.db import utcnow, write_tx
+from app.errors import NotFound
+from app.registry.tables import Department
+
+# The item fields a catalogue file carries, in file order; versions and exports use the same shape.
+ITEM_FIELDS = (
+    "code", "name", "department", "kind", "audience", "life_events", "summary", "basis", "conditions", "procedure",
+    "legal_limit_days", "promised_limit_days", "visits", "online_level", "fee", "fee_basis", "place", "contact",
+    "hours", "materials", "situations", "form", "certificate", "status",
+)
+INDEX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    material_types: int
+    certificate_types: int
+    items_added: int
+    items_changed: int
+    items_unchanged: int
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _department_codes() -> dict[str, dict[str, Any]]:
+    rows = await Department.select(Department.id, Department.code, Department.level)
+    return {r["code"]: r for r in rows}
+
+
+async def item_document(row: dict[str, Any], departments_by_id: dict[int, str], certificates_by_id: dict[int, str],
+                        events: list[str]) -> dict[str, Any]:
+    """An item row as it stands in a catalogue file."""
+    audience = [a for a in ("person", "enterprise") if row[f"audience_{a}"]]
+    return {
+        "code": row["code"], "name": row["name"], "department": departments_by_id[row["department"]],
+        "kind": row["kind"], "audience": audience, "life_events": events, "summary": row["summary"],
+        "basis": row["basis"], "conditions": row["conditions"], "procedure": as_json(row["procedure"]),
+        "legal_limit_days": row["legal_limit_days"], "promised_limit_days": row["promised_limit_days"],
+        "visits": row["visits"], "online_level": row["online_level"], "fee": row["fee"],
+        "fee_basis": row["fee_basis"], "place": row["place"], "contact": row["contact"], "hours": row["hours"],
+        "materials": as_json(row["materials"]), "situations": as_json(row["situations"]), "form": as_json(row["form"]),
+        "certificate": certificates_by_id.get(row["certificate_type"]) if row["certificate_type"] else None,
+        "status": row["status"],
+    }
+
+
+def _item_values(doc: dict[str, Any], department: dict[str, Any], certificate_id: int | None) -> dict[str, Any]:
+    return {
+        "name": doc["name"], "department": department["id"], "level": department["level"], "kind": doc["kind"],
+        "audience_person": "person" in doc["audience"], "audience_enterprise": "enterprise" in doc["audience"],
+        "summary": doc["summary"], "basis": doc["basis"], "conditions": doc["conditions"],
+        "procedure": doc["procedure"], "legal_limit_days": doc["legal_limit_days"],
+        "promised_limit_days": doc["promised_limit_days"], "visits": doc["visits"],
+        "online_level": doc["online_level"], "fee": doc["fee"], "fee_basis": doc["fee_basis"], "place": doc["place"],
+        "contact": doc["contact"], "hours": doc["hours"], "materials": doc["materials"],
+        "situations": doc["situations"], "form": doc["form"], "certificate_type": certificate_id,
+        "status": doc.get("status", "published"),
+        "search_name": normalize(doc["name"]), "search_text": normalize(doc["summary"]),
+    }
+
+
+def canonical(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document in one canonical shape (defaults, set-like lists ordered), to compare and to store."""
+    return {
+        **{k: doc.get(k) for k in ITEM_FIELDS},
+        "audience": [a for a in ("person", "enterprise") if a in doc["audience"]],
+        "life_events": sorted(set(doc["life_events"])),
+        "status": doc.get("status", "published"),
+    }
+
+
+async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str = "import") -> ImportResult:
+    """Validate everything, then upsert by code in one transaction; unchanged items are left untouched."""
+    departments = await _department_codes()
+    validate_catalogue(doc, set(departments))
+    now = utcnow()
+    added = changed = unchanged = 0
+    async with write_tx():
+        materials = await _upsert_codes(MaterialType, doc["material_types"],
+                                        lambda m: {"name": m["name"], "description": m.get("description", "")})
+        certificates = await _upsert_codes(
+            CertificateType, doc["certificate_types"],
+            lambda t: {"name": t["name"], "material": materials[t["material"]],
+                       "validity_years": t["validity_years"]},
+        )
+        existing = {r["code"]: r for r in await ServiceItem.select()}
+        departments_by_id = {d["id"]: code for code, d in departments.items()}
+        certificates_by_id = {v: k for k, v in certificates.items()}
+        events_by_item: dict[int, list[str]] = {}
+        for e in await ServiceItemEvent.select(ServiceItemEvent.item, ServiceItemEvent.event):
+            events_by_item.setdefault(e["item"], []).append(e["event"])
+        touched: list[tuple[int, str, str]] = []
+        for item_doc in doc["items"]:
+            values = _item_values(item_doc, departments[item_doc["department"]],
+                                  certificates.get(item_doc["certificate"]) if item_doc.get("certificate") else None)
+            current = existing.get(item_doc["code"])
+            if current is None:
+                rows = await ServiceItem.insert(ServiceItem(code=item_doc["code"], version=1, updated_at=now,
+                                                            **values))
+                item_id, version, fields = rows[0]["id"], 1, "*"
+                added += 1
+            else:
+                before = canonical(await item_document(current, departments_by_id, certificates_by_id,
+                                                         events_by_item.get(current["id"], [])))
+                after = canonical(item_doc)
+                diff = [k for k in ITEM_FIELDS if before.get(k) != after.get(k)]
+                if not diff:
+                    unchanged += 1
+                    continue
+                item_id, version, fields = current["id"], current["version"] + 1, ",".join(diff)
+                await ServiceItem.update({**values, "version": version, "updated_at": now}).where(
+                    ServiceItem.id == item_id
+                )
+                await ServiceItemEvent.delete().where(ServiceItemEvent.item == item_id)
+                changed += 1
+            if item_doc["life_events"]:
+                await ServiceItemEvent.insert(*[ServiceItemEvent(item=item_id, event=e)
+                                                for e in dict.fromkeys(item_doc["life_events"])])
+            await ServiceItemVersion.insert(ServiceItemVersion(
+                item=item_id, version=version, state="published", snapshot=canonical(item_doc),
+                changed_fields=fields[:400], note=note[:200], author_id=actor_id, created_at=now,
+            ))
+            touched.append((item_id, item_doc["name"], item_doc["summary"]))
+        await reindex(touched)
+        if "synonyms" in doc:
+            await replace_synonyms([(s["term"], s["alternative"]) for s in doc["synonyms"]])
+        await record("catalog.import", actor_id=actor_id, subject_type="catalogue", subject_key=note[:64],
+                     added=added, changed=changed, unchanged=unchanged)
+    return ImportResult(len(materials), len(certificates), added, changed, unchanged)
+
+
+async def _upsert_codes(table: Any, entries: list[dict[str, Any]], values: Any) -> dict[str, int]:
+    existing = {r["code"]: r for r in await table.select()}
+    for entry in entries:
+        wanted = values(entry)
+        row = existing.get(entry["code"])
+        if row is None:
+            await table.insert(table(code=entry["code"], **wanted))
+        elif any(row[k] != v for k, v in wanted.items()):
+            await table.update(wanted).where(table.code == entry["code"])
+    return {r["code"]: r["id"] for r in await table.select(table.id, table.code)}
+
+
+async def reindex(items: list[tuple[int, str, str]]) -> None:
+    """Replace the search grams of these items (id, name, summary); call inside the writing transaction."""
+    for start in range(0, len(items), INDEX_BATCH):
+        batch = items[start:start + INDEX_BATCH]
+        await SearchGram.delete().where(SearchGram.item.is_in([i for i, _, _ in batch]))
+        rows = [SearchGram(gram=g, item=item_id, in_name=in_name)
+                for item_id, name, summary in batch for g, in_name in item_grams(name, summary)]
+        for chunk in range(0, len(rows), 5000):
+            await SearchGram.insert(*rows[chunk:chunk + 5000])
+
+
+async def replace_synonyms(pairs: list[tuple[str, str]]) -> None:
+    await SearchSynonym.delete(force=True)
+    if pairs:
+        await SearchSynonym.insert(*[SearchSynonym(term=a, alternative=b) for a, b in pairs])
+
+
+async def export_catalogue() -> dict[str, Any]:
+    departments_by_id = {d["id"]: d["code"] for d in await Department.select(Department.id, Department.code)}
+    materials = await MaterialType.select().order_by(MaterialType.code)
+    material_codes = {m["id"]: m["code"] for m in materials}
+    certificates = await CertificateType.select().order_by(CertificateType.code)
+    certificates_by_id = {c["id"]: c["code"] for c in certificates}
+    events: dict[int, list[str]] = {}
+    for e in await ServiceItemEvent.select(ServiceItemEvent.item, ServiceItemEvent.event):
+        events.setdefault(e["item"], []).append(e["event"])
+    items = [
+        await item_document(row, departments_by_id, certificates_by_id, sorted(events.get(row["id"], [])))
+        for row in await ServiceItem.select().order_by(ServiceItem.code)
+    ]
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "material_types": [{"code": m["code"], "name": m["name"], "description": m["description"]} for m in materials],
+        "certificate_types": [
+            {"code": c["code"], "name": c["name"], "material": material_codes[c["material"]],
+             "validity_years": c["validity_years"]} for c in certificates
+        ],
+        "synonyms": [{"term": s["term"], "alternative": s["alternative"]}
+                     for s in await SearchSynonym.select().order_by(SearchSynonym.id)],
+        "items": items,
+    }
+
+
+@dataclass(frozen=True)
+class Guide:
+    item: dict[str, Any]
+    department: dict[str, Any]
+    certificate: dict[str, Any] | None
+    material_names: dict[str, str]
+    events: list[str]
+
+
+async def guide(code: str, *, include_withdrawn: bool = False) -> Guide:
+    item = await ServiceItem.select().where(ServiceItem.code == code).first()
+    if item is None or (item["status"] != "published" and not include_withdrawn):
+        raise NotFound()
+    for key in ("procedure", "materials", "situations", "form"):
+        item[key] = as_json(item[key])
+    department = await Department.select().where(Department.id == item["department"]).first()
+    certificate = None
+    if item["certificate_type"]:
+        certificate = await CertificateType.select().where(CertificateType.id == item["certificate_type"]).first()
+    codes = {m["material"] for m in item["materials"]}
+    names = {m["code"]: m["name"] for m in await MaterialType.select(MaterialType.code, MaterialType.name).where(
+        MaterialType.code.is_in(list(codes) or [""]))}
+    events = await ServiceItemEvent.select(ServiceItemEvent.event).where(ServiceItemEvent.item == item["id"]).output(
+        as_list=True)
+    return Guide(item=item, department=department, certificate=certificate, material_names=names, events=events)
+
+
+def material_list(item: dict[str, Any], answers: dict[str, str]) -> list[dict[str, Any]]:
+    """The materials this applicant must bring: base ones, plus what their answers add, minus what they remove."""
+    chosen = {m["key"] for m in item["materials"] if m["base"]}
+    for situation in item["situations"]:
+        answer = next((a for a in situation["answers"] if a["key"] == answers.get(situation["key"])), None)
+        if answer is not None:
+            chosen |= set(answer["add"])
+            chosen -= set(answer["remove"])
+    return [m for m in item["materials"] if m["key"] in chosen]
+
+
+def load_file(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fp:
+            return json.load(fp)
+    except json.JSONDecodeError as exc:
+        raise CatalogueErrors([f"(file) line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
