@@ -15,15 +15,17 @@ from app.lifelong.controllers import EnterpriseController, MeController
 from app.settings import ROOT, get_settings
 from app.web.auth import SessionAuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.pages import SiteController
+from app.web.pages import BaselineController, SiteController
 from app.web.security import csrf_config, security_headers
 from app.web.templating import template_config
 
 
 def create_app() -> Litestar:
     settings = get_settings()
+    optional = [BaselineController] if settings.bench_baseline else []
     return Litestar(
         route_handlers=[
+            *optional,
             SiteController,
             CatalogController,
             AccountController,

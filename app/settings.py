@@ -31,6 +31,7 @@ class Settings:
     login_max_failures_per_address: int
     login_window_minutes: int
     debug: bool
+    bench_baseline: bool
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,4 +71,5 @@ def get_settings() -> Settings:
         login_max_failures_per_address=int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES_ADDRESS", "30")),
         login_window_minutes=int(os.environ.get("YIWANG_LOGIN_WINDOW_MINUTES", "15")),
         debug=_bool("YIWANG_DEBUG", False),
+        bench_baseline=_bool("YIWANG_BENCH_BASELINE", False),
     )
