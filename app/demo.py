@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from app.accounts.passwords import hash_password
 from app.accounts.tables import OfficerRole, User
+from app.catalog.services import import_catalogue, load_file
 from app.db import utcnow, write_tx
 from app.i18n import _
 from app.lifelong.services import AGENT_GRANTED, PAGE_ACTIVATED
@@ -17,9 +18,11 @@ from app.notify.services import notify
 from app.registry import generator as gen
 from app.registry.bulk import load_registry
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
+from app.settings import ROOT
 
 DEMO_PASSWORD = "Zhuhai-demo-2026"  # noqa: S105 - the published demo password, listed in the README
 DEMO_SEED = 2026
+DEMO_CATALOGUE = ROOT / "app" / "catalog" / "data" / "catalogue.json"
 REGISTRY_PERSONS = 6000
 REGISTRY_ENTITIES = 600
 
@@ -129,8 +132,10 @@ async def seed_demo() -> str:
                 await _officer(f"139{index:04d}{n:04d}", name, d["id"], (role,), password_hash, now)
 
     counts = await load_registry(REGISTRY_PERSONS, REGISTRY_ENTITIES, seed=DEMO_SEED)
+    catalogue = await import_catalogue(load_file(str(DEMO_CATALOGUE)), note="demo catalogue")
     return (f"{len(departments)} departments, {counts['persons'] + len(FAMILY)} persons, "
-            f"{counts['legal_entities'] + 2} legal entities; log in as {FAMILY[0].mobile} / {DEMO_PASSWORD}")
+            f"{counts['legal_entities'] + 2} legal entities, {catalogue.items_added} service items; "
+            f"log in as {FAMILY[0].mobile} / {DEMO_PASSWORD}")
 
 
 async def _officer(mobile: str, name: str, department_id: int, roles: tuple[str, ...], password_hash: str,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.accounts.tables import OfficerRole, User
+from app.catalog.tables import ServiceItem
 from app.demo import DEMO_PASSWORD, seed_demo
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
 from app.registry.validators import check_id_number, check_uscc
@@ -28,6 +31,12 @@ async def test_demo_city_is_seeded_once_and_its_logins_work(client):
         check_id_number(p["id_number"])
     for e in await LegalEntity.select(LegalEntity.uscc).limit(200):
         check_uscc(e["uscc"])
+
+    assert await ServiceItem.count() >= 60
+    found = await client.get("/services", params={"q": "社保"})
+    assert "社会保障卡申领" in found.text
+    change = await ServiceItem.objects().where(ServiceItem.name.like("%营业执照变更%")).first()
+    assert len(change.situations if isinstance(change.situations, list) else json.loads(change.situations)) >= 6
 
     await f.login(client, "13800000001", DEMO_PASSWORD)
     me = await client.get("/me")
