@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A rule the user's input broke. `errors` maps a form field (or "" for the whole form) to a message."""
@@ -23,3 +25,26 @@ class NotFound(Exception):
 
 class Forbidden(Exception):
     """The caller is known and the object visible to them, but this action is not theirs to take."""
+
+
+class FieldErrors:
+    """Collects the problems of a whole form, so the user sees all of them at once, not one per attempt."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def check(self, validate: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a validator; remember its DomainError and return None instead of raising."""
+        try:
+            return validate(*args, **kwargs)
+        except DomainError as exc:
+            for field, message in exc.errors.items():
+                self.errors.setdefault(field, message)
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise DomainError(self.errors)

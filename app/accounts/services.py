@@ -10,7 +10,7 @@ from app.accounts.sessions import create_session, end_session
 from app.accounts.tables import User
 from app.audit.services import count_since, record
 from app.db import utcnow, write_tx
-from app.errors import DomainError, RateLimited
+from app.errors import DomainError, FieldErrors, RateLimited
 from app.i18n import _
 from app.registry.validators import check_mobile
 
@@ -27,23 +27,15 @@ class Registration:
 
 async def register(form: Registration, *, ip: str = "") -> int:
     """Create a citizen account; the page is activated separately, against the registry."""
-    errors: dict[str, str] = {}
-    mobile = ""
-    try:
-        mobile = check_mobile(form.mobile)
-    except DomainError as exc:
-        errors.update(exc.errors)
+    errors = FieldErrors()
+    mobile = errors.check(check_mobile, form.mobile) or ""
     name = form.display_name.strip()
     if not name:
-        errors["display_name"] = _("Please enter how we should address you.")
+        errors.add("display_name", _("Please enter how we should address you."))
     elif len(name) > DISPLAY_NAME_MAX:
-        errors["display_name"] = _("At most %(n)s characters.", n=DISPLAY_NAME_MAX)
-    try:
-        check_password(form.password, form.password_confirm, mobile=mobile)
-    except DomainError as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise DomainError(errors)
+        errors.add("display_name", _("At most %(n)s characters.", n=DISPLAY_NAME_MAX))
+    errors.check(check_password, form.password, form.password_confirm, mobile=mobile)
+    errors.raise_if_any()
     password_hash = await hash_password(form.password)
     async with write_tx():
         if await User.exists().where(User.mobile == mobile):

@@ -13,7 +13,7 @@ from app.catalog.search import normalize
 from app.catalog.services import ITEM_FIELDS, as_json, canonical, item_document, reindex
 from app.catalog.tables import CertificateType, SearchSynonym, ServiceItem, ServiceItemEvent, ServiceItemVersion
 from app.db import utcnow, write_tx
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, FieldErrors, NotFound
 from app.i18n import _
 from app.registry.tables import Department
 
@@ -56,34 +56,33 @@ def form_values(doc: dict[str, Any]) -> dict[str, str]:
 
 def apply_form(doc: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     """The document with the form's values, or DomainError naming each bad field in Chinese."""
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     changed = dict(doc)
     for key, (lo, hi) in EDITABLE_TEXT.items():
         value = form.get(key, "").strip()
         if not lo <= len(value) <= hi:
-            errors[key] = _("Please enter %(lo)s to %(hi)s characters.", lo=lo, hi=hi)
+            errors.add(key, _("Please enter %(lo)s to %(hi)s characters.", lo=lo, hi=hi))
         changed[key] = value
     steps = [line.strip() for line in form.get("procedure", "").splitlines() if line.strip()]
     if not 1 <= len(steps) <= 12 or any(len(s) > 300 for s in steps):
-        errors["procedure"] = _("Enter 1 to 12 steps, one per line, each at most 300 characters.")
+        errors.add("procedure", _("Enter 1 to 12 steps, one per line, each at most 300 characters."))
     changed["procedure"] = steps
     for key, hi in (("legal_limit_days", 365), ("promised_limit_days", 365), ("visits", 2)):
         raw = form.get(key, "").strip()
         if not raw.isdigit() or int(raw) > hi:
-            errors[key] = _("Please enter a whole number from 0 to %(hi)s.", hi=hi)
+            errors.add(key, _("Please enter a whole number from 0 to %(hi)s.", hi=hi))
         else:
             changed[key] = int(raw)
-    if "legal_limit_days" not in errors and "promised_limit_days" not in errors and (
+    if "legal_limit_days" not in errors.errors and "promised_limit_days" not in errors.errors and (
         changed["promised_limit_days"] > changed["legal_limit_days"]
     ):
-        errors["promised_limit_days"] = _("The promised time limit cannot be longer than the legal one.")
+        errors.add("promised_limit_days", _("The promised time limit cannot be longer than the legal one."))
     for key, choices in (("online_level", ONLINE_LEVELS), ("status", STATUSES)):
         if form.get(key) not in choices:
-            errors[key] = _("Please choose one of the options.")
+            errors.add(key, _("Please choose one of the options."))
         else:
             changed[key] = form[key]
-    if errors:
-        raise DomainError(errors)
+    errors.raise_if_any()
     return changed
 
 
@@ -153,14 +152,13 @@ async def synonyms() -> list[dict[str, Any]]:
 
 
 async def add_synonym(user: CurrentUser, term: str, alternative: str, *, ip: str) -> None:
-    errors = {}
+    errors = FieldErrors()
     for key, value in (("term", term), ("alternative", alternative)):
         if not 1 <= len(value) <= 20:
-            errors[key] = _("Please enter 1 to 20 characters.")
-    if not errors and normalize(term) == normalize(alternative):
-        errors["alternative"] = _("The two words are the same.")
-    if errors:
-        raise DomainError(errors)
+            errors.add(key, _("Please enter 1 to 20 characters."))
+    if not errors.errors and normalize(term) == normalize(alternative):
+        errors.add("alternative", _("The two words are the same."))
+    errors.raise_if_any()
     pairs = [(s["term"], s["alternative"]) for s in await synonyms()]
     if (term, alternative) in pairs or (alternative, term) in pairs:
         raise DomainError(_("This pair is already in the table."), "term")

@@ -10,7 +10,7 @@ from app.accounts.sessions import CurrentUser
 from app.accounts.tables import User
 from app.audit.services import count_since, record
 from app.db import utcnow, write_tx
-from app.errors import DomainError, Forbidden, NotFound, RateLimited
+from app.errors import DomainError, FieldErrors, Forbidden, NotFound, RateLimited
 from app.i18n import N_, _
 from app.lifelong.tables import EnterpriseMember
 from app.notify.services import notify
@@ -55,15 +55,10 @@ async def activate_personal_page(user: CurrentUser, id_number: str, ssc_number: 
     if user.is_activated:
         raise DomainError(_("Your personal page is already activated."))
     await _check_activation_rate(user, "page.activate")
-    errors: dict[str, str] = {}
-    for check, value in ((check_id_number, id_number), (check_ssc_number, ssc_number)):
-        try:
-            check(value)
-        except DomainError as exc:
-            errors.update(exc.errors)
-    if errors:
-        raise DomainError(errors)
-    number, card = check_id_number(id_number), check_ssc_number(ssc_number)
+    errors = FieldErrors()
+    number = errors.check(check_id_number, id_number)
+    card = errors.check(check_ssc_number, ssc_number)
+    errors.raise_if_any()
     person = await Person.objects().where(Person.id_number == number).first()
     if person is None or person.ssc_number != card:
         await _activation_failed(user, "page.activate", ip, reason="no match")
@@ -226,24 +221,19 @@ async def _require_legal_rep(user: CurrentUser, member: Membership, ip: str) -> 
 async def grant_agent(user: CurrentUser, member: Membership, form: AgentGrant, *, ip: str) -> None:
     """The legal representative authorises an activated citizen as an agent until a date."""
     await _require_legal_rep(user, member, ip)
-    errors: dict[str, str] = {}
-    number = ""
-    try:
-        number = check_id_number(form.id_number)
-    except DomainError as exc:
-        errors.update(exc.errors)
+    errors = FieldErrors()
+    number = errors.check(check_id_number, form.id_number)
     if form.scope not in AGENT_SCOPES:
-        errors["scope"] = _("Please choose what the agent may do.")
+        errors.add("scope", _("Please choose what the agent may do."))
     today = utcnow().date()
     expires_on = None
     try:
         expires_on = date.fromisoformat(form.expires_on)
     except ValueError:
-        errors["expires_on"] = _("Please enter the date the authorisation ends.")
+        errors.add("expires_on", _("Please enter the date the authorisation ends."))
     if expires_on is not None and not today < expires_on <= today.replace(year=today.year + AGENT_MAX_YEARS):
-        errors["expires_on"] = _("The end date must be after today and within %(n)s years.", n=AGENT_MAX_YEARS)
-    if errors:
-        raise DomainError(errors)
+        errors.add("expires_on", _("The end date must be after today and within %(n)s years.", n=AGENT_MAX_YEARS))
+    errors.raise_if_any()
     agent = await User.objects().where(User.person.id_number == number).first()
     if agent is None:
         raise DomainError(_("No activated personal page has this ID number; the agent must activate first."),
