@@ -35,6 +35,7 @@ async def test_find_read_and_narrow_the_materials(db, live_server, browser, arti
         await page.get_by_role("button", name="更新材料清单").click()
     await materials.get_by_text("授权委托书").wait_for()
     assert "代理人身份证" in await materials.inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await page.screenshot(path=artifacts / f"guide-{'js' if javascript else 'nojs'}.png", full_page=True,
                           caret="initial")
     await context.close()

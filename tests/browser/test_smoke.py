@@ -62,5 +62,6 @@ async def test_register_login_and_activate_in_chromium(db, live_server, browser,
     assert "林晓彤" in body
     assert person.id_number not in body
     await page.screenshot(path=artifacts / f"me-{device}.png", full_page=True, caret="initial")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
     assert problems == []
     await page.close()
