@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.audit.services import record
@@ -16,11 +17,11 @@ from app.catalog.tables import (
     SearchSynonym,
     ServiceItem,
     ServiceItemEvent,
-    ServiceItemVersion,
 )
-from app.db import utcnow, write_tx
+from app.db import executemany, utcnow, write_tx
 from app.errors import NotFound
 from app.registry.tables import Department
+from app.settings import get_settings
 
 # The item fields a catalogue file carries, in file order; versions and exports use the same shape.
 ITEM_FIELDS = (
@@ -42,6 +43,11 @@ class ImportResult:
 
 def as_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _timestamp(value: datetime) -> Any:
+    """Timestamps for raw statements: on SQLite the text Piccolo itself writes, on PostgreSQL a datetime."""
+    return str(value) if get_settings().is_sqlite else value
 
 
 async def _department_codes() -> dict[str, dict[str, Any]]:
@@ -96,7 +102,7 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
     departments = await _department_codes()
     validate_catalogue(doc, set(departments))
     now = utcnow()
-    added = changed = unchanged = 0
+    changed = unchanged = 0
     async with write_tx():
         materials = await _upsert_codes(MaterialType, doc["material_types"],
                                         lambda m: {"name": m["name"], "description": m.get("description", "")})
@@ -111,38 +117,42 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
         events_by_item: dict[int, list[str]] = {}
         for e in await ServiceItemEvent.select(ServiceItemEvent.item, ServiceItemEvent.event):
             events_by_item.setdefault(e["item"], []).append(e["event"])
-        touched: list[tuple[int, str, str]] = []
+        new_docs: list[dict[str, Any]] = []
+        written: list[tuple[int, int, str, dict[str, Any]]] = []  # (item id, version, changed fields, doc)
         for item_doc in doc["items"]:
             values = _item_values(item_doc, departments[item_doc["department"]],
                                   certificates.get(item_doc["certificate"]) if item_doc.get("certificate") else None)
             current = existing.get(item_doc["code"])
             if current is None:
-                rows = await ServiceItem.insert(ServiceItem(code=item_doc["code"], version=1, updated_at=now,
-                                                            **values))
-                item_id, version, fields = rows[0]["id"], 1, "*"
-                added += 1
-            else:
-                before = canonical(await item_document(current, departments_by_id, certificates_by_id,
-                                                         events_by_item.get(current["id"], [])))
-                after = canonical(item_doc)
-                diff = [k for k in ITEM_FIELDS if before.get(k) != after.get(k)]
-                if not diff:
-                    unchanged += 1
-                    continue
-                item_id, version, fields = current["id"], current["version"] + 1, ",".join(diff)
-                await ServiceItem.update({**values, "version": version, "updated_at": now}).where(
-                    ServiceItem.id == item_id
-                )
-                await ServiceItemEvent.delete().where(ServiceItemEvent.item == item_id)
-                changed += 1
-            if item_doc["life_events"]:
-                await ServiceItemEvent.insert(*[ServiceItemEvent(item=item_id, event=e)
-                                                for e in dict.fromkeys(item_doc["life_events"])])
-            await ServiceItemVersion.insert(ServiceItemVersion(
-                item=item_id, version=version, state="published", snapshot=canonical(item_doc),
-                changed_fields=fields[:400], note=note[:200], author_id=actor_id, created_at=now,
-            ))
-            touched.append((item_id, item_doc["name"], item_doc["summary"]))
+                new_docs.append({**values, "code": item_doc["code"], "version": 1, "updated_at": now})
+                continue
+            before = canonical(await item_document(current, departments_by_id, certificates_by_id,
+                                                   events_by_item.get(current["id"], [])))
+            diff = [k for k in ITEM_FIELDS if before.get(k) != canonical(item_doc).get(k)]
+            if not diff:
+                unchanged += 1
+                continue
+            version = current["version"] + 1
+            await ServiceItem.update({**values, "version": version, "updated_at": now}).where(
+                ServiceItem.id == current["id"])
+            await ServiceItemEvent.delete().where(ServiceItemEvent.item == current["id"])
+            written.append((current["id"], version, ",".join(diff), item_doc))
+            changed += 1
+        by_code = {d["code"]: d for d in doc["items"]}
+        for start in range(0, len(new_docs), INDEX_BATCH):
+            chunk = new_docs[start:start + INDEX_BATCH]
+            rows = await ServiceItem.insert(*[ServiceItem(**values) for values in chunk])
+            written += [(row["id"], 1, "*", by_code[values["code"]]) for row, values in zip(rows, chunk, strict=True)]
+        added = len(new_docs)
+        await executemany("INSERT INTO service_item_event (item, event) VALUES (?, ?)",
+                          [(item_id, e) for item_id, _, _, d in written for e in dict.fromkeys(d["life_events"])])
+        await executemany(
+            "INSERT INTO service_item_version (item, version, state, snapshot, changed_fields, note, author_id, "
+            "created_at) VALUES (?, ?, 'published', ?, ?, ?, ?, ?)",
+            [(item_id, version, json.dumps(canonical(d), ensure_ascii=False), fields[:400], note[:200], actor_id,
+              _timestamp(now)) for item_id, version, fields, d in written],
+        )
+        touched = [(item_id, d["name"], d["summary"]) for item_id, _, _, d in written]
         await reindex(touched)
         if "synonyms" in doc:
             await replace_synonyms([(s["term"], s["alternative"]) for s in doc["synonyms"]])
@@ -168,10 +178,10 @@ async def reindex(items: list[tuple[int, str, str]]) -> None:
     for start in range(0, len(items), INDEX_BATCH):
         batch = items[start:start + INDEX_BATCH]
         await SearchGram.delete().where(SearchGram.item.is_in([i for i, _, _ in batch]))
-        rows = [SearchGram(gram=g, item=item_id, in_name=in_name)
-                for item_id, name, summary in batch for g, in_name in item_grams(name, summary)]
-        for chunk in range(0, len(rows), 5000):
-            await SearchGram.insert(*rows[chunk:chunk + 5000])
+        await executemany(
+            "INSERT INTO search_gram (gram, item, in_name) VALUES (?, ?, ?)",
+            [(g, item_id, in_name) for item_id, name, summary in batch for g, in_name in item_grams(name, summary)],
+        )
 
 
 async def replace_synonyms(pairs: list[tuple[str, str]]) -> None:

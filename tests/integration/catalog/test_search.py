@@ -9,6 +9,7 @@ import pytest
 from app.catalog.search import SearchQuery, normalize, search
 from app.catalog.services import import_catalogue
 from app.catalog.tables import ServiceItem
+from app.db import write_tx
 from app.demo import seed_departments
 from tests.catalog_fixture import catalogue
 
@@ -48,7 +49,8 @@ async def test_ranking_exact_then_prefix_then_name_then_summary(catalog):
         from app.catalog.services import reindex
 
         item = await ServiceItem.objects().get(ServiceItem.code == code)
-        await reindex([(item.id, name, summary)])
+        async with write_tx():
+            await reindex([(item.id, name, summary)])
 
     await rename("440400-WJ-001", "失业金申领", "")
     await rename("440400-GA-003", "办理失业保险", "")
