@@ -26,6 +26,7 @@ PREFILL_SOURCES = (
     "entity.entity_type",
 )
 STATUSES = ("published", "withdrawn")
+MAX_ITEMS = 200_000  # a whole province (Guangdong: 87,000) fits in one file
 
 
 class CatalogueErrors(Exception):
@@ -145,7 +146,7 @@ def validate_catalogue(doc: Any, department_codes: set[str]) -> None:
             c.string(pair, "alternative", where, min_len=1, max_len=20)
 
     item_codes: set[str] = set()
-    for where, item in c.objects(doc, "items", ""):
+    for where, item in c.objects(doc, "items", "", 0, MAX_ITEMS):
         _validate_item(c, where, item, item_codes, department_codes, material_codes, certificate_codes)
     if c.errors:
         raise CatalogueErrors(c.errors)

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from app.catalog.schema import CatalogueErrors
+from app.catalog.search import SearchQuery, search
 from app.catalog.services import export_catalogue, import_catalogue
 from app.catalog.tables import MaterialType, SearchGram, ServiceItem, ServiceItemVersion
 from app.demo import seed_departments
@@ -85,3 +86,19 @@ async def test_cli_import_reports_errors_and_exit_code(departments, tmp_path):
     out = tmp_path / "out.json"
     assert (await run_cli("export", str(out))).returncode == 0
     assert len(json.loads(out.read_text(encoding="utf-8"))["items"]) == 8
+
+
+async def test_a_whole_city_catalogue_imports_in_one_go(departments, tmp_path):
+    """One city's 6,494 items (the seeds' figure) through the operator command, then searchable."""
+    from bench.catalogue import generate, write
+
+    path = tmp_path / "city.json"
+    write(generate(6494, seed=11), str(path))
+    run = await run_cli("import", str(path))
+    assert run.returncode == 0, run.stderr
+    assert b"6494 added" in run.stdout
+    assert await ServiceItem.count() == 6494
+    assert await ServiceItemVersion.count() == 6494
+    rows, total = await search(SearchQuery(term="社保"), limit=5)
+    assert total > 0 and all("社保" in r["name"] + r["summary"] or "社会保险" in r["name"] + r["summary"]
+                             for r in rows)
