@@ -66,8 +66,11 @@ async def empty_database() -> None:
 
 @pytest.fixture
 async def db() -> AsyncIterator[None]:
-    """An empty database for the test (the schema stays)."""
+    """An empty database for the test (the schema stays), and no cached copy of what it held."""
+    from app.catalog.search import forget_synonyms
+
     await empty_database()
+    forget_synonyms()
     yield
 
 

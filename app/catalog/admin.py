@@ -9,7 +9,7 @@ from app.accounts.sessions import CurrentUser
 from app.accounts.tables import User
 from app.audit.services import record
 from app.catalog.schema import ONLINE_LEVELS, STATUSES
-from app.catalog.search import normalize
+from app.catalog.search import forget_synonyms, normalize
 from app.catalog.services import ITEM_FIELDS, as_json, canonical, item_document, reindex
 from app.catalog.tables import CertificateType, SearchSynonym, ServiceItem, ServiceItemEvent, ServiceItemVersion
 from app.db import utcnow, write_tx
@@ -166,6 +166,7 @@ async def add_synonym(user: CurrentUser, term: str, alternative: str, *, ip: str
         await SearchSynonym.insert(SearchSynonym(term=term, alternative=alternative))
         await record("catalog.synonym.add", actor_id=user.id, subject_type="synonym", subject_key=term, ip=ip,
                      alternative=alternative)
+    forget_synonyms()
 
 
 async def delete_synonym(user: CurrentUser, synonym_id: int, *, ip: str) -> None:
@@ -176,3 +177,4 @@ async def delete_synonym(user: CurrentUser, synonym_id: int, *, ip: str) -> None
         await SearchSynonym.delete().where(SearchSynonym.id == synonym_id)
         await record("catalog.synonym.delete", actor_id=user.id, subject_type="synonym", subject_key=row["term"],
                      ip=ip, alternative=row["alternative"])
+    forget_synonyms()

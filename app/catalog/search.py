@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,9 @@ from typing import Any
 from app.catalog.tables import SearchSynonym, ServiceItem
 
 MAX_QUERY = 50
+SYNONYM_TTL = 30.0
 UNIGRAM_SHIFT = 0
 BIGRAM_SHIFT = 21  # code points fit in 21 bits
-SUMMARY_INDEX_CHARS = 200
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -41,20 +42,36 @@ def query_grams(term: str) -> set[int]:
 
 
 def item_grams(name: str, summary: str) -> list[tuple[int, int]]:
-    """(gram, in_name) rows for one item: unigrams and bigrams of the name, bigrams of the summary."""
-    name_n, summary_n = normalize(name), normalize(summary)[:SUMMARY_INDEX_CHARS]
+    """(gram, in_name) rows for one item: unigrams and bigrams of the name, bigrams of the whole summary."""
+    name_n, summary_n = normalize(name), normalize(summary)
     in_name = {unigram(ch) for ch in name_n} | {bigram(a, b) for a, b in itertools.pairwise(name_n)}
     in_summary = {bigram(a, b) for a, b in itertools.pairwise(summary_n)} - in_name
     return [(g, 1) for g in in_name] + [(g, 0) for g in in_summary]
 
 
+_synonyms: tuple[float, list[tuple[str, str]]] | None = None
+
+
+def forget_synonyms() -> None:
+    """Drop this worker's copy; other workers pick up a change within SYNONYM_TTL seconds."""
+    global _synonyms
+    _synonyms = None
+
+
+async def _synonym_pairs() -> list[tuple[str, str]]:
+    """The synonym table, read at most every SYNONYM_TTL seconds: it is tiny and read on every search."""
+    global _synonyms
+    if _synonyms is None or time.monotonic() - _synonyms[0] > SYNONYM_TTL:
+        rows = await SearchSynonym.select(SearchSynonym.term, SearchSynonym.alternative)
+        _synonyms = (time.monotonic(), [(normalize(r["term"]), normalize(r["alternative"])) for r in rows])
+    return _synonyms[1]
+
+
 async def variants(term: str) -> list[str]:
     """The normalized query and its synonym rewrites, the original first."""
     found = [term]
-    rows = await SearchSynonym.select(SearchSynonym.term, SearchSynonym.alternative)
-    for row in rows:
-        for a, b in ((row["term"], row["alternative"]), (row["alternative"], row["term"])):
-            a_n, b_n = normalize(a), normalize(b)
+    for first, second in await _synonym_pairs():
+        for a_n, b_n in ((first, second), (second, first)):
             # Rewriting 社保 inside 社会保险 would invent nonsense; only rewrite where the longer form is absent.
             if a_n and a_n in term and b_n not in term:
                 candidate = term.replace(a_n, b_n)
@@ -103,26 +120,26 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
     return clauses, args
 
 
-def _term_clauses(terms: list[str]) -> tuple[list[str], list[Any]]:
-    """Candidates from the gram index (all of a variant's grams), confirmed by LIKE on the phrase itself."""
-    candidates, matches, args = [], [], []
+def _candidates(terms: list[str]) -> tuple[str, list[Any]]:
+    """A query for the ids of items matching any variant. The gram index alone decides terms of one or two
+    characters (its postings are exactly "the name, or for bigrams also the summary, contains it"); longer
+    terms must hold all their bigrams and then the phrase itself, checked with LIKE on those few candidates."""
+    branches, args = [], []
     for term in terms:
         grams = sorted(query_grams(term))
-        placeholders = ", ".join("{}" for _ in grams)
-        candidates.append(
-            f"i.id IN (SELECT g.item FROM search_gram g WHERE g.gram IN ({placeholders}) "  # noqa: S608
-            f"GROUP BY g.item HAVING COUNT(DISTINCT g.gram) = {len(grams)})"
+        postings = (
+            f"SELECT g.item FROM search_gram g WHERE g.gram IN ({', '.join('{}' for _ in grams)}) "  # noqa: S608
+            f"GROUP BY g.item HAVING COUNT(DISTINCT g.gram) = {len(grams)}"
         )
         args.extend(grams)
-    for term in terms:
-        pattern = "%" + _like(term) + "%"
-        if len(term) == 1:
-            matches.append("i.search_name LIKE {} ESCAPE '\\'")
-            args.append(pattern)
+        if len(term) <= 2:
+            branches.append(postings)
         else:
-            matches.append("(i.search_name LIKE {} ESCAPE '\\' OR i.search_text LIKE {} ESCAPE '\\')")
+            branches.append(f"SELECT p.id AS item FROM service_item p WHERE p.id IN ({postings}) "  # noqa: S608
+                            "AND (p.search_name LIKE {} ESCAPE '\\' OR p.search_text LIKE {} ESCAPE '\\')")
+            pattern = "%" + _like(term) + "%"
             args.extend([pattern, pattern])
-    return ["(" + " OR ".join(candidates) + ")", "(" + " OR ".join(matches) + ")"], args
+    return " UNION ".join(branches), args
 
 
 def _rank(terms: list[str]) -> tuple[str, list[Any]]:
@@ -137,27 +154,38 @@ def _rank(terms: list[str]) -> tuple[str, list[Any]]:
 
 
 async def search(query: SearchQuery, *, limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """One page of matching items (best first) and how many match in all."""
+    """One page of matching items (best first) and how many match in all, in one statement."""
     terms = await variants(query.term) if query.term else []
-    clauses, where_args = _filters(query)
-    if terms:
-        term_clauses, term_args = _term_clauses(terms)
-        clauses += term_clauses
-        where_args += term_args
+    clauses, filter_args = _filters(query)
     where = " AND ".join(clauses) or "1 = 1"
-    # Only our own SQL fragments are interpolated; every user value travels as a placeholder argument.
-    count_rows = await ServiceItem.raw(f"SELECT COUNT(*) AS n FROM service_item i WHERE {where}", *where_args)  # noqa: S608
-    total = int(count_rows[0]["n"])
-    if total == 0 or offset >= total:
-        return [], total
     rank, rank_args = _rank(terms)
+    if terms:
+        # Drive from the postings: the matches are few, the catalogue is large.
+        candidates, candidate_args = _candidates(terms)
+        source = f"(SELECT DISTINCT item FROM ({candidates}) u) c JOIN service_item i ON i.id = c.item"  # noqa: S608
+        source_args = candidate_args
+    else:
+        source, source_args = "service_item i", []
+    # Rank every match on its narrow columns, then fetch the wide ones for one page only. Only our own SQL
+    # fragments are interpolated; every user value travels as a placeholder argument.
     rows = await ServiceItem.raw(
-        "SELECT i.id, i.code, i.name, i.summary, i.level, i.kind, i.visits, i.online_level, "  # noqa: S608
+        f"WITH m AS (SELECT i.id, {rank} AS rank, LENGTH(i.name) AS name_length, i.code "  # noqa: S608
+        f"FROM {source} WHERE {where}) "
+        "SELECT i.id, i.code, i.name, i.summary, i.level, i.kind, i.visits, i.online_level, "
         "i.promised_limit_days, i.legal_limit_days, i.audience_person, i.audience_enterprise, i.status, "
-        f"d.name AS department_name, {rank} AS rank "
-        f"FROM service_item i JOIN department d ON d.id = i.department WHERE {where} "
-        f"ORDER BY rank, LENGTH(i.name), i.code LIMIT {int(limit)} OFFSET {int(offset)}",
+        "d.name AS department_name, m.rank, (SELECT COUNT(*) FROM m) AS total "
+        "FROM m JOIN service_item i ON i.id = m.id JOIN department d ON d.id = i.department "
+        f"ORDER BY m.rank, m.name_length, m.code LIMIT {int(limit)} OFFSET {int(offset)}",
         *rank_args,
-        *where_args,
+        *source_args,
+        *filter_args,
     )
-    return rows, total
+    if rows:
+        return rows, int(rows[0]["total"])
+    if offset == 0:
+        return [], 0
+    # Past the last page: say how many there are.
+    count = await ServiceItem.raw(
+        f"SELECT COUNT(*) AS n FROM {source} WHERE {where}", *source_args, *filter_args  # noqa: S608
+    )
+    return [], int(count[0]["n"])

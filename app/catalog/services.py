@@ -9,7 +9,7 @@ from typing import Any
 
 from app.audit.services import record
 from app.catalog.schema import FORMAT, FORMAT_VERSION, CatalogueErrors, validate_catalogue
-from app.catalog.search import item_grams, normalize
+from app.catalog.search import forget_synonyms, item_grams, normalize
 from app.catalog.tables import (
     CertificateType,
     MaterialType,
@@ -188,6 +188,7 @@ async def replace_synonyms(pairs: list[tuple[str, str]]) -> None:
     await SearchSynonym.delete(force=True)
     if pairs:
         await SearchSynonym.insert(*[SearchSynonym(term=a, alternative=b) for a, b in pairs])
+    forget_synonyms()
 
 
 async def export_catalogue() -> dict[str, Any]:
