@@ -69,7 +69,7 @@ class User(Table, tablename="app_user", schema=None):
 
 ID = "2026-11-24T13:16:16:774368"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "foundation"
 
 
 async def forwards():

@@ -10,7 +10,7 @@ from app.accounts.tables import User
 from app.audit.services import record
 from app.catalog.schema import ONLINE_LEVELS, STATUSES
 from app.catalog.search import forget_synonyms, normalize
-from app.catalog.services import ITEM_FIELDS, as_json, canonical, item_document, reindex
+from app.catalog.services import ITEM_FIELDS, as_json, canonical, item_document, reindex, reindex_all
 from app.catalog.tables import CertificateType, SearchSynonym, ServiceItem, ServiceItemEvent, ServiceItemVersion
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, NotFound
@@ -116,7 +116,7 @@ async def save(user: CurrentUser, code: str, form: dict[str, str], *, publish: b
             values.update(search_name=normalize(new_doc["name"]), search_text=normalize(new_doc["summary"]),
                           version=version, updated_at=now)
             await ServiceItem.update(values).where(ServiceItem.id == row["id"])
-            await reindex([(row["id"], new_doc["name"], new_doc["summary"])])
+            await reindex([(row["id"], new_doc["name"], new_doc["summary"], new_doc["status"])])
         await record("catalog.publish" if publish else "catalog.draft", actor_id=user.id, subject_type="item",
                      subject_key=code, ip=ip, version=version, fields=changed)
     return SaveResult(version=version, published=publish, changed_fields=changed)
@@ -164,6 +164,7 @@ async def add_synonym(user: CurrentUser, term: str, alternative: str, *, ip: str
         raise DomainError(_("This pair is already in the table."), "term")
     async with write_tx():
         await SearchSynonym.insert(SearchSynonym(term=term, alternative=alternative))
+        await reindex_all()
         await record("catalog.synonym.add", actor_id=user.id, subject_type="synonym", subject_key=term, ip=ip,
                      alternative=alternative)
     forget_synonyms()
@@ -175,6 +176,7 @@ async def delete_synonym(user: CurrentUser, synonym_id: int, *, ip: str) -> None
         if row is None:
             raise NotFound()
         await SearchSynonym.delete().where(SearchSynonym.id == synonym_id)
+        await reindex_all()
         await record("catalog.synonym.delete", actor_id=user.id, subject_type="synonym", subject_key=row["term"],
                      ip=ip, alternative=row["alternative"])
     forget_synonyms()

@@ -2,7 +2,11 @@
 
 Two-character words (社保, 户口) are exactly one bigram, so recall is complete for every query of two or more
 characters; longer queries must contain all their bigrams and then the whole phrase (LIKE), so results equal a
-substring scan. Synonyms (社保 ↔ 社会保险) widen the query into variants searched together."""
+substring scan. Synonyms (社保 ↔ 社会保险) widen the query into variants searched together.
+
+The common case — a one- or two-character word, with its synonyms — never ranks the matches at query time:
+each posting carries the rank it gives its item, and a longer synonym's items are also posted under the short
+word, so the page is the first rows of one index range and the count is that range's length."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import itertools
 import re
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +22,6 @@ from app.catalog.tables import SearchSynonym, ServiceItem
 
 MAX_QUERY = 50
 SYNONYM_TTL = 30.0
-UNIGRAM_SHIFT = 0
 BIGRAM_SHIFT = 21  # code points fit in 21 bits
 _SPACE_RE = re.compile(r"\s+")
 
@@ -41,12 +45,46 @@ def query_grams(term: str) -> set[int]:
     return {bigram(a, b) for a, b in itertools.pairwise(term)}
 
 
-def item_grams(name: str, summary: str) -> list[tuple[int, int]]:
-    """(gram, in_name) rows for one item: unigrams and bigrams of the name, bigrams of the whole summary."""
+RANK_WEIGHT = 1000
+
+
+def _sort_key(name_n: str, word: str, position: int) -> int:
+    """The rank a query for `word` gives an item whose name holds it at `position` (-1: only the summary)."""
+    if position < 0:
+        rank = 3
+    elif name_n == word:
+        rank = 0
+    else:
+        rank = 1 if position == 0 else 2
+    return rank * RANK_WEIGHT + min(len(name_n), RANK_WEIGHT - 1)
+
+
+def item_grams(name: str, summary: str, folds: Sequence[tuple[str, str]] = ()) -> list[tuple[int, int]]:
+    """(gram, sort_key) postings of one item: unigrams and bigrams of the name, bigrams of the summary, and
+    for each (short, long) synonym fold whose long word the item holds, the short word's gram."""
     name_n, summary_n = normalize(name), normalize(summary)
-    in_name = {unigram(ch) for ch in name_n} | {bigram(a, b) for a, b in itertools.pairwise(name_n)}
-    in_summary = {bigram(a, b) for a, b in itertools.pairwise(summary_n)} - in_name
-    return [(g, 1) for g in in_name] + [(g, 0) for g in in_summary]
+    keys: dict[int, int] = {}
+
+    def post(gram: int, key: int) -> None:
+        keys[gram] = min(key, keys.get(gram, key))
+
+    for i, ch in enumerate(name_n):
+        post(unigram(ch), _sort_key(name_n, ch, i))
+    for i, (a, b) in enumerate(itertools.pairwise(name_n)):
+        post(bigram(a, b), _sort_key(name_n, a + b, i))
+    for a, b in itertools.pairwise(summary_n):
+        post(bigram(a, b), _sort_key(name_n, a + b, -1))
+    for short, long in folds:
+        position = name_n.find(long)
+        if position >= 0 or long in summary_n:
+            post(next(iter(query_grams(short))), _sort_key(name_n, long, position))
+    return list(keys.items())
+
+
+def folds_of(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(short, long) for every synonym pair with a side of one or two characters: the long word is posted
+    under the short word's gram, so searching the short word needs one index range."""
+    return [(a, b) for x, y in pairs for a, b in ((x, y), (y, x)) if 1 <= len(a) <= 2 and a != b]
 
 
 _synonyms: tuple[float, list[tuple[str, str]]] | None = None
@@ -153,39 +191,91 @@ def _rank(terms: list[str]) -> tuple[str, list[Any]]:
     return f"CASE WHEN {exact} THEN 0 WHEN {prefix} THEN 1 WHEN {inside} THEN 2 ELSE 3 END", args
 
 
+def _short_words(variant_list: list[str], pairs: list[tuple[str, str]]) -> list[str] | None:
+    """The one- or two-character words whose postings (folds included) hold exactly the variants' matches, or
+    None when the query needs the general path (a longer word with no short synonym, say)."""
+    short = [v for v in variant_list if len(v) <= 2]
+    if not short:
+        return None
+    covered = set(short)
+    for a, b in pairs:
+        for x, y in ((a, b), (b, a)):
+            if x in short:
+                covered.add(y)
+    return short if covered == set(variant_list) else None
+
+
 async def search(query: SearchQuery, *, limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """One page of matching items (best first) and how many match in all, in one statement."""
     terms = await variants(query.term) if query.term else []
     clauses, filter_args = _filters(query)
+    plain = not (query.department or query.level or query.audience or query.event or query.visits is not None
+                 or query.include_withdrawn)
+    short = _short_words(terms, await _synonym_pairs()) if terms and plain else None
+    if short is not None:
+        return await _search_postings(sorted({g for w in short for g in query_grams(w)}), limit, offset)
     where = " AND ".join(clauses) or "1 = 1"
     rank, rank_args = _rank(terms)
-    if terms:
+    if terms and not query.include_withdrawn:
         # Drive from the postings: the matches are few, the catalogue is large.
         candidates, candidate_args = _candidates(terms)
         source = f"(SELECT DISTINCT item FROM ({candidates}) u) c JOIN service_item i ON i.id = c.item"  # noqa: S608
         source_args = candidate_args
+    elif terms:
+        # Withdrawn items are not indexed; administrators' searches over them scan the names and summaries.
+        source, source_args = "service_item i", []
+        like = "i.search_name LIKE {} ESCAPE '\\' OR i.search_text LIKE {} ESCAPE '\\'"
+        where += " AND (" + " OR ".join(f"({like})" for _ in terms) + ")"
+        for term in terms:
+            filter_args += ["%" + _like(term) + "%"] * 2
     else:
         source, source_args = "service_item i", []
     # Rank every match on its narrow columns, then fetch the wide ones for one page only. Only our own SQL
     # fragments are interpolated; every user value travels as a placeholder argument.
     rows = await ServiceItem.raw(
-        f"WITH m AS (SELECT i.id, {rank} AS rank, LENGTH(i.name) AS name_length, i.code "  # noqa: S608
+        f"WITH m AS (SELECT i.id, {rank} AS rank, LENGTH(i.name) AS name_length "  # noqa: S608
         f"FROM {source} WHERE {where}) "
-        "SELECT i.id, i.code, i.name, i.summary, i.level, i.kind, i.visits, i.online_level, "
-        "i.promised_limit_days, i.legal_limit_days, i.audience_person, i.audience_enterprise, i.status, "
-        "d.name AS department_name, m.rank, (SELECT COUNT(*) FROM m) AS total "
+        f"SELECT {PAGE_COLUMNS}, m.rank, (SELECT COUNT(*) FROM m) AS total "
         "FROM m JOIN service_item i ON i.id = m.id JOIN department d ON d.id = i.department "
-        f"ORDER BY m.rank, m.name_length, m.code LIMIT {int(limit)} OFFSET {int(offset)}",
+        f"ORDER BY m.rank, m.name_length, m.id LIMIT {int(limit)} OFFSET {int(offset)}",
         *rank_args,
         *source_args,
         *filter_args,
     )
-    if rows:
-        return rows, int(rows[0]["total"])
-    if offset == 0:
-        return [], 0
+    if rows or offset == 0:
+        return rows, int(rows[0]["total"]) if rows else 0
     # Past the last page: say how many there are.
     count = await ServiceItem.raw(
         f"SELECT COUNT(*) AS n FROM {source} WHERE {where}", *source_args, *filter_args  # noqa: S608
     )
     return [], int(count[0]["n"])
+
+
+PAGE_COLUMNS = (
+    "i.id, i.code, i.name, i.summary, i.level, i.kind, i.visits, i.online_level, i.promised_limit_days, "
+    "i.legal_limit_days, i.audience_person, i.audience_enterprise, i.status, d.name AS department_name"
+)
+
+
+async def _search_postings(grams: list[int], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """The page straight off the ranked postings of one or a few grams; the count is the postings' length."""
+    placeholders = ", ".join("{}" for _ in grams)
+    if len(grams) == 1:
+        postings = "SELECT g.item, g.sort_key AS k FROM search_gram g WHERE g.gram = {}"
+        count = "SELECT COUNT(*) AS n FROM search_gram WHERE gram = {}"
+    else:
+        postings = (f"SELECT g.item, MIN(g.sort_key) AS k FROM search_gram g "  # noqa: S608
+                    f"WHERE g.gram IN ({placeholders}) GROUP BY g.item")
+        count = f"SELECT COUNT(DISTINCT item) AS n FROM search_gram WHERE gram IN ({placeholders})"  # noqa: S608
+    rows = await ServiceItem.raw(
+        f"WITH p AS ({postings} ORDER BY k, g.item LIMIT {int(limit)} OFFSET {int(offset)}) "  # noqa: S608
+        f"SELECT {PAGE_COLUMNS}, p.k / {RANK_WEIGHT} AS rank, ({count}) AS total "
+        "FROM p JOIN service_item i ON i.id = p.item JOIN department d ON d.id = i.department "
+        "ORDER BY p.k, p.item",
+        *grams,
+        *grams,
+    )
+    if rows or offset == 0:
+        return rows, int(rows[0]["total"]) if rows else 0
+    total = await ServiceItem.raw(count, *grams)
+    return [], int(total[0]["n"])

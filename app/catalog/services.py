@@ -9,7 +9,7 @@ from typing import Any
 
 from app.audit.services import record
 from app.catalog.schema import FORMAT, FORMAT_VERSION, CatalogueErrors, validate_catalogue
-from app.catalog.search import forget_synonyms, item_grams, normalize
+from app.catalog.search import folds_of, forget_synonyms, item_grams, normalize
 from app.catalog.tables import (
     CertificateType,
     MaterialType,
@@ -152,10 +152,10 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
             [(item_id, version, json.dumps(canonical(d), ensure_ascii=False), fields[:400], note[:200], actor_id,
               _timestamp(now)) for item_id, version, fields, d in written],
         )
-        touched = [(item_id, d["name"], d["summary"]) for item_id, _, _, d in written]
-        await reindex(touched)
-        if "synonyms" in doc:
-            await replace_synonyms([(s["term"], s["alternative"]) for s in doc["synonyms"]])
+        touched = [(item_id, d["name"], d["summary"], d.get("status", "published")) for item_id, _, _, d in written]
+        folds_changed = "synonyms" in doc and await replace_synonyms(
+            [(s["term"], s["alternative"]) for s in doc["synonyms"]])
+        await (reindex_all() if folds_changed else reindex(touched))
         await record("catalog.import", actor_id=actor_id, subject_type="catalogue", subject_key=note[:64],
                      added=added, changed=changed, unchanged=unchanged)
     return ImportResult(len(materials), len(certificates), added, changed, unchanged)
@@ -173,22 +173,38 @@ async def _upsert_codes(table: Any, entries: list[dict[str, Any]], values: Any) 
     return {r["code"]: r["id"] for r in await table.select(table.id, table.code)}
 
 
-async def reindex(items: list[tuple[int, str, str]]) -> None:
-    """Replace the search grams of these items (id, name, summary); call inside the writing transaction."""
+async def reindex(items: list[tuple[int, str, str, str]]) -> None:
+    """Replace the search postings of these items (id, name, summary, status); withdrawn ones get none.
+    Call inside the writing transaction."""
+    folds = folds_of([(normalize(s["term"]), normalize(s["alternative"]))
+                      for s in await SearchSynonym.select(SearchSynonym.term, SearchSynonym.alternative)])
     for start in range(0, len(items), INDEX_BATCH):
         batch = items[start:start + INDEX_BATCH]
-        await SearchGram.delete().where(SearchGram.item.is_in([i for i, _, _ in batch]))
+        await SearchGram.delete().where(SearchGram.item.is_in([i for i, _, _, _ in batch]))
         await executemany(
-            "INSERT INTO search_gram (gram, item, in_name) VALUES (?, ?, ?)",
-            [(g, item_id, in_name) for item_id, name, summary in batch for g, in_name in item_grams(name, summary)],
+            "INSERT INTO search_gram (gram, item, sort_key) VALUES (?, ?, ?)",
+            [(gram, item_id, key) for item_id, name, summary, status in batch if status == "published"
+             for gram, key in item_grams(name, summary, folds)],
         )
 
 
-async def replace_synonyms(pairs: list[tuple[str, str]]) -> None:
+async def reindex_all() -> None:
+    """Every item again: the synonym folds changed. Call inside the writing transaction."""
+    rows = await ServiceItem.select(ServiceItem.id, ServiceItem.name, ServiceItem.summary, ServiceItem.status)
+    await reindex([(r["id"], r["name"], r["summary"], r["status"]) for r in rows])
+
+
+async def replace_synonyms(pairs: list[tuple[str, str]]) -> bool:
+    """Make the synonym table these pairs; say whether that changed it (then the caller re-posts every item)."""
+    current = [(r["term"], r["alternative"])
+               for r in await SearchSynonym.select().order_by(SearchSynonym.id)]
+    if current == pairs:
+        return False
     await SearchSynonym.delete(force=True)
     if pairs:
         await SearchSynonym.insert(*[SearchSynonym(term=a, alternative=b) for a, b in pairs])
     forget_synonyms()
+    return True
 
 
 async def export_catalogue() -> dict[str, Any]:

@@ -81,12 +81,15 @@ class ServiceItemVersion(Table):
 class SearchGram(Table):
     """Inverted index of character unigrams and bigrams of each item's name and summary.
 
-    `gram` packs the characters' code points (a * 2^21 + b; a unigram is b alone); `in_name` is 1 for the name.
-    Unigrams are indexed for names only, so one-character queries search names."""
+    `gram` packs the characters' code points (a * 2^21 + b; a unigram is b alone). Unigrams are indexed for
+    names only, so one-character queries search names. `sort_key` is the rank a one-gram query gives the item
+    (0 the name is the word, 1 the name starts with it, 2 the name holds it, 3 only the summary does) * 1000
+    + the name's length, so the index hands out the best page first. Only published items are indexed; a
+    word also stands in the postings of its one- or two-character synonyms (社会保险 under 社保)."""
 
-    gram = BigInt(index=True)
+    gram = BigInt()
     item = ForeignKey(ServiceItem, index=True)
-    in_name = SmallInt(default=0)
+    sort_key = SmallInt(default=3999)
 
 
 class SearchSynonym(Table):

@@ -50,7 +50,7 @@ async def test_ranking_exact_then_prefix_then_name_then_summary(catalog):
 
         item = await ServiceItem.objects().get(ServiceItem.code == code)
         async with write_tx():
-            await reindex([(item.id, name, summary)])
+            await reindex([(item.id, name, summary, "published")])
 
     await rename("440400-WJ-001", "失业金申领", "")
     await rename("440400-GA-003", "办理失业保险", "")
