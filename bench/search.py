@@ -68,6 +68,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def use_var_dir(path: Path) -> Path:
+    if not (path / "yiwang.sqlite3").exists():
+        raise SystemExit(f"{path} holds no yiwang.sqlite3")
+    os.environ["YIWANG_VAR_DIR"] = str(path.resolve())
+    os.environ.pop("DATABASE_URL", None)
+    return path.resolve()
+
+
 def fresh_var_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="yiwang-bench-"))
     os.environ["YIWANG_VAR_DIR"] = str(path)
@@ -329,8 +337,9 @@ async def diagnostics(var_dir: Path, samples: Sequence[str]) -> dict[str, Any]:
             parts.append({"sql": " ".join(sql.split())[:160], "fresh_ms": fresh_ms, "kept_ms": kept_ms,
                           "plan": plan})
         result["samples"].append({"q": q, "matches": total, "search_ms": search_ms, "statements": parts})
+    tables = {r[0] for r in kept.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     counts = {t: kept.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
-              for t in ("service_item", "search_gram", "service_item_version", "search_synonym")}
+              for t in ("service_item", "search_gram", "service_item_version", "search_synonym") if t in tables}
     result["rows"] = counts
     result["indexes"] = [r[0] for r in kept.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'search_gram'").fetchall()]
@@ -433,13 +442,26 @@ def search_paths(queries: Sequence[str], reps: int, seed: int) -> list[str]:
 
 async def run(args: argparse.Namespace, var_dir: Path) -> list[tuple[str, str, str, bool | None]]:
     table: list[tuple[str, str, str, bool | None]] = []
+    # Load the whole app now: files edited while the benchmark runs must not mix with those already loaded.
+    import app.main  # noqa: F401
+    from app.__main__ import migrate
+
     print(f"data folder: {var_dir}")
     print(f"code under test: {code_fingerprint()}")
-    timings = await setup_and_import(args.items, args.seed, var_dir, profile=args.profile_import)
-    print_import(args.items, timings)
-    table.append((f"import {args.items:,} items (import_catalogue)", f"< {IMPORT_BUDGET_S:.0f} s",
-                  f"{timings['import']:.1f} s ({args.items / timings['import']:,.0f}/s)",
-                  timings["import"] < IMPORT_BUDGET_S))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    if args.reuse:
+        try:
+            await migrate()
+        except Exception as exc:
+            raise SystemExit(f"cannot bring {var_dir} up to the current migrations ({exc}); "
+                             "run without --reuse") from exc
+        print("reusing the folder's catalogue: no import (its index is as the import of that day built it)")
+    else:
+        timings = await setup_and_import(args.items, args.seed, var_dir, profile=args.profile_import)
+        print_import(args.items, timings)
+        table.append((f"import {args.items:,} items (import_catalogue)", f"< {IMPORT_BUDGET_S:.0f} s",
+                      f"{timings['import']:.1f} s ({args.items / timings['import']:,.0f}/s)",
+                      timings["import"] < IMPORT_BUDGET_S))
     if args.city:
         city_s = city_import(args.seed)
         table.append(("import 6,494 items (fresh folder)", "—", f"{city_s:.1f} s", None))
@@ -515,6 +537,7 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[tuple[str, str, s
                 print(f"      plan: {line}")
 
     # HTTP
+    print(f"\nload average before HTTP: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     print(f"\nHTTP: python -m app serve --workers 1 on {base} (YIWANG_BENCH_BASELINE=1)")
@@ -580,10 +603,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--profile-import", action="store_true", help="cProfile import_catalogue")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
+    parser.add_argument("--reuse", metavar="DIR", help="measure a folder kept by an earlier --keep run (no import)")
     parser.add_argument("--import-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    var_dir = fresh_var_dir()  # before anything imports app: settings and the engine read it once
+    # Before anything imports app: settings and the engine read the folder once.
+    var_dir = use_var_dir(Path(args.reuse)) if args.reuse else fresh_var_dir()
+    args.keep = args.keep or bool(args.reuse)
     try:
         if args.import_only:
             timings = asyncio.run(setup_and_import(args.items, args.seed, var_dir, profile=args.profile_import))

@@ -13,7 +13,7 @@ from app.catalog import search, services
 from app.catalog.schema import ENTERPRISE_EVENTS, PERSON_EVENTS
 from app.i18n import _
 from app.registry.tables import Department
-from app.web.templating import render
+from app.web.templating import is_htmx, render
 
 PAGE_SIZE = 20
 LEVELS = ("province", "city", "county", "town")
@@ -47,9 +47,10 @@ class CatalogController(Controller):
         )
         page = max(1, _int(params.get("page")) or 1)
         results, total = await search.search(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        departments = await Department.select(Department.id, Department.name, Department.level).order_by(
-            Department.sort_order
-        ).order_by(Department.code)
+        # The filter form is on the page, not in the results fragment htmx asks for while the user types.
+        departments = [] if is_htmx(request) else await Department.select(
+            Department.id, Department.name, Department.level
+        ).order_by(Department.sort_order).order_by(Department.code)
         kept = {k: v for k, v in params.items() if k != "page" and v}
         return render(
             request, "pages/catalog/index.html", "components/catalog/results.html",

@@ -167,7 +167,7 @@ def _candidates(terms: list[str]) -> tuple[str, list[Any]]:
         grams = sorted(query_grams(term))
         postings = (
             f"SELECT g.item FROM search_gram g WHERE g.gram IN ({', '.join('{}' for _ in grams)}) "  # noqa: S608
-            f"GROUP BY g.item HAVING COUNT(DISTINCT g.gram) = {len(grams)}"
+            f"GROUP BY g.item HAVING COUNT(*) = {len(grams)}"
         )
         args.extend(grams)
         if len(term) <= 2:
