@@ -1,16 +1,17 @@
-"""Chinese search over the catalogue: a unigram/bigram index narrows, LIKE confirms, SQL ranks.
+"""Chinese search over the catalogue: an n-gram index finds, the postings rank, LIKE confirms long phrases.
 
-Two-character words (社保, 户口) are exactly one bigram, so recall is complete for every query of two or more
-characters; longer queries must contain all their bigrams and then the whole phrase (LIKE), so results equal a
-substring scan. Synonyms (社保 ↔ 社会保险) widen the query into variants searched together.
+Every 1- to 4-character gram of a name and every 2- to 4-character gram of a summary is posted, so a query of
+up to four characters (社保, 户口, 营业执照) is exactly one posting list: results equal a substring scan, and
+two characters are enough. Longer phrases must hold all their 4-character windows and then the phrase itself
+(LIKE). Synonyms (社保 ↔ 社会保险) widen the query into variants searched together.
 
-The common case — a one- or two-character word, with its synonyms — never ranks the matches at query time:
-each posting carries the rank it gives its item, and a longer synonym's items are also posted under the short
-word, so the page is the first rows of one index range and the count is that range's length."""
+Queries of up to four characters never rank the matches at query time: each posting carries the rank it gives
+its item, and a synonym's items are also posted under the word (社会保险 under 社保), so the page is the first
+rows of one index range and the count is that range's length."""
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import re
 import time
 import unicodedata
@@ -23,6 +24,8 @@ from app.catalog.tables import SearchSynonym, ServiceItem
 MAX_QUERY = 50
 SYNONYM_TTL = 30.0
 BIGRAM_SHIFT = 21  # code points fit in 21 bits
+HASHED_TAG = 1 << 62  # keys of 3- and 4-character grams sit above every packed one
+MAX_GRAM = 4
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -31,18 +34,22 @@ def normalize(text: str) -> str:
     return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text or "")).lower()
 
 
-def unigram(ch: str) -> int:
-    return ord(ch)
-
-
-def bigram(a: str, b: str) -> int:
-    return (ord(a) << BIGRAM_SHIFT) | ord(b)
+def word_key(word: str) -> int:
+    """The posting key of a word of 1 to 4 characters: the code points packed for one or two characters
+    (a * 2^21 + b), a 62-bit hash tagged above that range for three or four."""
+    if len(word) == 1:
+        return ord(word)
+    if len(word) == 2:
+        return (ord(word[0]) << BIGRAM_SHIFT) | ord(word[1])
+    digest = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+    return HASHED_TAG | (digest & (HASHED_TAG - 1))
 
 
 def query_grams(term: str) -> set[int]:
-    if len(term) == 1:
-        return {unigram(term)}
-    return {bigram(a, b) for a, b in itertools.pairwise(term)}
+    """A term of up to 4 characters is one posting (exact); a longer one needs all its 4-character windows."""
+    if len(term) <= MAX_GRAM:
+        return {word_key(term)}
+    return {word_key(term[i:i + MAX_GRAM]) for i in range(len(term) - MAX_GRAM + 1)}
 
 
 RANK_WEIGHT = 1000
@@ -60,31 +67,33 @@ def _sort_key(name_n: str, word: str, position: int) -> int:
 
 
 def item_grams(name: str, summary: str, folds: Sequence[tuple[str, str]] = ()) -> list[tuple[int, int]]:
-    """(gram, sort_key) postings of one item: unigrams and bigrams of the name, bigrams of the summary, and
-    for each (short, long) synonym fold whose long word the item holds, the short word's gram."""
+    """(gram, sort_key) postings of one item: every 1- to 4-character gram of the name, every 2- to
+    4-character gram of the summary, and for each (short, long) synonym fold whose long word the item holds,
+    the short word's key. A name hit keeps the rank of its first position."""
     name_n, summary_n = normalize(name), normalize(summary)
     keys: dict[int, int] = {}
 
     def post(gram: int, key: int) -> None:
         keys[gram] = min(key, keys.get(gram, key))
 
-    for i, ch in enumerate(name_n):
-        post(unigram(ch), _sort_key(name_n, ch, i))
-    for i, (a, b) in enumerate(itertools.pairwise(name_n)):
-        post(bigram(a, b), _sort_key(name_n, a + b, i))
-    for a, b in itertools.pairwise(summary_n):
-        post(bigram(a, b), _sort_key(name_n, a + b, -1))
+    for n in range(1, MAX_GRAM + 1):
+        for i in range(len(name_n) - n + 1):
+            post(word_key(name_n[i:i + n]), _sort_key(name_n, name_n[i:i + n], i))
+    for n in range(2, MAX_GRAM + 1):
+        for i in range(len(summary_n) - n + 1):
+            post(word_key(summary_n[i:i + n]), _sort_key(name_n, summary_n[i:i + n], -1))
     for short, long in folds:
         position = name_n.find(long)
         if position >= 0 or long in summary_n:
-            post(next(iter(query_grams(short))), _sort_key(name_n, long, position))
+            post(word_key(short), _sort_key(name_n, long, position))
     return list(keys.items())
 
 
 def folds_of(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(short, long) for every synonym pair with a side of one or two characters: the long word is posted
-    under the short word's gram, so searching the short word needs one index range."""
-    return [(a, b) for x, y in pairs for a, b in ((x, y), (y, x)) if 1 <= len(a) <= 2 and a != b]
+    """(word, synonym) whenever a search for the word (of at most 4 characters) also looks for the synonym —
+    the same rule as variants(): the synonym is not already inside the word. The synonym's items are posted
+    under the word's key, so that search is one index range."""
+    return [(a, b) for x, y in pairs for a, b in ((x, y), (y, x)) if 1 <= len(a) <= MAX_GRAM and b not in a]
 
 
 _synonyms: tuple[float, list[tuple[str, str]]] | None = None
@@ -159,9 +168,9 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
 
 
 def _candidates(terms: list[str]) -> tuple[str, list[Any]]:
-    """A query for the ids of items matching any variant. The gram index alone decides terms of one or two
-    characters (its postings are exactly "the name, or for bigrams also the summary, contains it"); longer
-    terms must hold all their bigrams and then the phrase itself, checked with LIKE on those few candidates."""
+    """A query for the ids of items matching any variant. The index alone decides terms of up to 4 characters
+    (their postings are exactly "the name, or for 2+ characters also the summary, contains it"); longer terms
+    must hold all their 4-character windows and then the phrase itself, checked with LIKE on the candidates."""
     branches, args = [], []
     for term in terms:
         grams = sorted(query_grams(term))
@@ -170,7 +179,7 @@ def _candidates(terms: list[str]) -> tuple[str, list[Any]]:
             f"GROUP BY g.item HAVING COUNT(*) = {len(grams)}"
         )
         args.extend(grams)
-        if len(term) <= 2:
+        if len(term) <= MAX_GRAM:
             branches.append(postings)
         else:
             branches.append(f"SELECT p.id AS item FROM service_item p WHERE p.id IN ({postings}) "  # noqa: S608
@@ -191,18 +200,14 @@ def _rank(terms: list[str]) -> tuple[str, list[Any]]:
     return f"CASE WHEN {exact} THEN 0 WHEN {prefix} THEN 1 WHEN {inside} THEN 2 ELSE 3 END", args
 
 
-def _short_words(variant_list: list[str], pairs: list[tuple[str, str]]) -> list[str] | None:
-    """The one- or two-character words whose postings (folds included) hold exactly the variants' matches, or
-    None when the query needs the general path (a longer word with no short synonym, say)."""
-    short = [v for v in variant_list if len(v) <= 2]
-    if not short:
+def _posted_words(variant_list: list[str], pairs: list[tuple[str, str]]) -> list[str] | None:
+    """The words (of at most 4 characters) whose postings, folds included, hold exactly the variants'
+    matches, or None when the query needs the general path (a longer phrase, say)."""
+    posted = [v for v in variant_list if len(v) <= MAX_GRAM]
+    if not posted:
         return None
-    covered = set(short)
-    for a, b in pairs:
-        for x, y in ((a, b), (b, a)):
-            if x in short:
-                covered.add(y)
-    return short if covered == set(variant_list) else None
+    covered = set(posted) | {b for a, b in folds_of(pairs) if a in posted}
+    return posted if covered == set(variant_list) else None
 
 
 async def search(query: SearchQuery, *, limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -211,9 +216,9 @@ async def search(query: SearchQuery, *, limit: int = 20, offset: int = 0) -> tup
     clauses, filter_args = _filters(query)
     plain = not (query.department or query.level or query.audience or query.event or query.visits is not None
                  or query.include_withdrawn)
-    short = _short_words(terms, await _synonym_pairs()) if terms and plain else None
-    if short is not None:
-        return await _search_postings(sorted({g for w in short for g in query_grams(w)}), limit, offset)
+    posted = _posted_words(terms, await _synonym_pairs()) if terms and plain else None
+    if posted is not None:
+        return await _search_postings(sorted({word_key(w) for w in posted}), limit, offset)
     where = " AND ".join(clauses) or "1 = 1"
     rank, rank_args = _rank(terms)
     if terms and not query.include_withdrawn:

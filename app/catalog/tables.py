@@ -79,13 +79,14 @@ class ServiceItemVersion(Table):
 
 
 class SearchGram(Table):
-    """Inverted index of character unigrams and bigrams of each item's name and summary.
+    """Inverted index of the 1- to 4-character grams of each item's name and summary (see catalog/search.py).
 
-    `gram` packs the characters' code points (a * 2^21 + b; a unigram is b alone). Unigrams are indexed for
-    names only, so one-character queries search names. `sort_key` is the rank a one-gram query gives the item
+    `gram` is search.word_key(): packed code points for one or two characters, a tagged hash for three or
+    four. Single characters are indexed for names only, so one-character queries search names. `sort_key` is
+    the rank a query for that gram gives the item
     (0 the name is the word, 1 the name starts with it, 2 the name holds it, 3 only the summary does) * 1000
     + the name's length, so the index hands out the best page first. Only published items are indexed; a
-    word also stands in the postings of its one- or two-character synonyms (社会保险 under 社保)."""
+    word also stands in the postings of its synonyms of up to four characters (社会保险 under 社保)."""
 
     gram = BigInt()
     item = ForeignKey(ServiceItem, index=True)
