@@ -201,13 +201,19 @@ def _rank(terms: list[str]) -> tuple[str, list[Any]]:
 
 
 def _posted_words(variant_list: list[str], pairs: list[tuple[str, str]]) -> list[str] | None:
-    """The words (of at most 4 characters) whose postings, folds included, hold exactly the variants'
-    matches, or None when the query needs the general path (a longer phrase, say)."""
-    posted = [v for v in variant_list if len(v) <= MAX_GRAM]
-    if not posted:
+    """The fewest words (of at most 4 characters) whose postings, folds included, hold exactly the variants'
+    matches — 社保 alone stands for 社保 and 社会保险 — or None when the query needs the general path."""
+    folds = folds_of(pairs)
+    coverage = {v: {v} | {b for a, b in folds if a == v} for v in variant_list if len(v) <= MAX_GRAM}
+    if not coverage or set().union(*coverage.values()) != set(variant_list):
         return None
-    covered = set(posted) | {b for a, b in folds_of(pairs) if a in posted}
-    return posted if covered == set(variant_list) else None
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for word in variant_list:  # the user's own word first
+        if word in coverage and not coverage[word] <= covered:
+            chosen.append(word)
+            covered |= coverage[word]
+    return chosen
 
 
 async def search(query: SearchQuery, *, limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
