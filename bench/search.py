@@ -259,20 +259,31 @@ async def captured_statements(run: Any) -> list[tuple[str, list[Any]]]:
     return captured
 
 
-async def request_statements(q: str) -> list[tuple[str, list[Any]]]:
-    """The statements one htmx GET /services?q= runs, through the real app in-process (no server)."""
+async def request_statements(q: str, timing_queries: Sequence[str] = ()) -> tuple[list[tuple[str, list[Any]]],
+                                                                                  list[float]]:
+    """The statements one htmx GET /services?q= runs, through the real app in-process (no server, no network),
+    and the in-process latencies (ms) of that request for `timing_queries`: search plus controller and template."""
     from litestar.testing import AsyncTestClient
 
     from app.main import create_app
 
     async with AsyncTestClient(app=create_app()) as client:
-        await client.get("/services", params={"q": q}, headers=HX)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # the app's logging config turned request logs on
 
-        async def one() -> None:
-            r = await client.get("/services", params={"q": q}, headers=HX)
+        async def one(term: str = q) -> None:
+            r = await client.get("/services", params={"q": term}, headers=HX)
             assert r.status_code == 200, r.status_code
 
-        return await captured_statements(one)
+        await one()
+        statements = await captured_statements(one)
+        times = []
+        for term in timing_queries:
+            await one(term)
+            for _ in range(5):
+                t = time.perf_counter()
+                await one(term)
+                times.append((time.perf_counter() - t) * 1000)
+        return statements, times
 
 
 async def diagnostics(var_dir: Path, samples: Sequence[str]) -> dict[str, Any]:
@@ -523,10 +534,10 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[tuple[str, str, s
           f"{diag['aiosqlite_connect_select1_ms']:.2f} ms; Piccolo raw('SELECT 1') "
           f"{diag['piccolo_raw_select1_ms']:.2f} ms; on a kept sqlite3 connection "
           f"{diag['kept_sqlite3_select1_ms']:.3f} ms")
-    per_request = await request_statements("社保")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the app's logging config turned request logs on
+    per_request, asgi_times = await request_statements("社保", QUERIES_2 + QUERIES_4)
     print(f"  statements per GET /services?q=社保 (htmx fragment, in-process ASGI): {len(per_request)}: "
           + "; ".join(" ".join(sql.split())[:60] for sql, _ in per_request))
+    print(f"  GET /services?q= in-process through the app (no network), 60 queries x 5: {summary(asgi_times)}")
     for d in diag["samples"]:
         print(f"  {d['q']} ({d['matches']:,} matches): search() {d['search_ms']:.2f} ms in "
               f"{len(d['statements'])} statement(s)")
