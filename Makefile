@@ -40,6 +40,8 @@ lint: $(VENV)/.installed
 # The suite runs twice: on a SQLite file and on a real PostgreSQL server.
 test: test-packages $(VENV)/.installed app/locale/zh_CN/LC_MESSAGES/messages.mo lint
 	@pg_url=$$(.ci/postgres) && \
+	{ [[ $$pg_url == postgresql://* ]] || { echo "no PostgreSQL URL from .ci/postgres: '$$pg_url'"; exit 1; }; } && \
+	echo "PostgreSQL: $$pg_url" && \
 	echo "== tests on SQLite" && \
 	YIWANG_TEST_ENGINE=sqlite $(PY) -m pytest && \
 	echo "== tests on PostgreSQL" && \
