@@ -3,7 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import OfficerRole, User, WebSession
-from app.audit.tables import AuditEvent
+from app.audit.tables import AuditEvent, DataAccess
 from app.catalog.tables import (
     CertificateType,
     MaterialType,
@@ -13,10 +13,12 @@ from app.catalog.tables import (
     ServiceItemEvent,
     ServiceItemVersion,
 )
+from app.filings.tables import Case, CaseMaterial, CaseStep, Material, ProxyConsent
 from app.lifelong.tables import EnterpriseMember
-from app.notify.tables import Notification
+from app.notify.tables import Notification, OutboxMessage
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
 from app.settings import ROOT
+from app.workdays.tables import CalendarDay
 
 TABLES = [
     Department,
@@ -36,6 +38,14 @@ TABLES = [
     ServiceItemVersion,
     SearchGram,
     SearchSynonym,
+    DataAccess,
+    OutboxMessage,
+    CalendarDay,
+    ProxyConsent,
+    Case,
+    CaseStep,
+    Material,
+    CaseMaterial,
 ]
 
 APP_CONFIG = AppConfig(

@@ -13,3 +13,16 @@ class AuditEvent(Table):
     subject_key = Varchar(length=64, default="", index=True)
     ip = Varchar(length=45, default="", index=True)
     detail = Text(default="")
+
+
+class DataAccess(Table):
+    """An officer looked at a holder's data (a case, a material): shown on the holder's access log."""
+
+    created_at = Timestamptz(index=True)
+    holder_person = Integer(null=True, default=None, index=True)
+    holder_entity = Integer(null=True, default=None, index=True)
+    officer_id = Integer()
+    department_id = Integer(null=True, default=None)
+    case_no = Varchar(length=20, default="")
+    what = Varchar(length=120)
+    reason = Varchar(length=60, default="")
