@@ -19,6 +19,12 @@ class RateLimited(DomainError):
     status_code = 429
 
 
+class Conflict(DomainError):
+    """The object is no longer in the state the action needs (someone else acted first)."""
+
+    status_code = 409
+
+
 class NotFound(Exception):
     """The object does not exist or the caller may not know it exists (both look the same: 404)."""
 

@@ -11,6 +11,8 @@ from app.accounts.controllers import AccountController, OfficeController
 from app.catalog.admin_controllers import CatalogAdminController
 from app.catalog.controllers import CatalogController
 from app.db import close_pool, start_pool
+from app.filings.controllers import FilingController, OfficeCaseController, ProxyController, TrackController
+from app.filings.storage import limits
 from app.lifelong.controllers import EnterpriseController, MeController
 from app.settings import ROOT, get_settings
 from app.web.auth import SessionAuthMiddleware
@@ -18,6 +20,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.pages import BaselineController, SiteController
 from app.web.security import csrf_config, security_headers
 from app.web.templating import template_config
+from app.workdays.controllers import CalendarAdminController
 
 
 def create_app() -> Litestar:
@@ -31,14 +34,21 @@ def create_app() -> Litestar:
             AccountController,
             OfficeController,
             CatalogAdminController,
+            CalendarAdminController,
             MeController,
             EnterpriseController,
+            FilingController,
+            TrackController,
+            OfficeCaseController,
+            ProxyController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
                                        include_in_schema=False),
         ],
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
         before_send=[security_headers],
         csrf_config=csrf_config(),
+        # Each file is checked against the per-file limit as it streams in; the whole form may hold several.
+        request_max_body_size=limits().max_bytes * 4 + 1_000_000,
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[start_pool],

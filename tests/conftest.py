@@ -68,9 +68,11 @@ async def empty_database() -> None:
 async def db() -> AsyncIterator[None]:
     """An empty database for the test (the schema stays), and no cached copy of what it held."""
     from app.catalog.search import forget_synonyms
+    from app.workdays.calendar import forget_calendar
 
     await empty_database()
     forget_synonyms()
+    forget_calendar()
     yield
 
 

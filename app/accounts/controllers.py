@@ -12,6 +12,7 @@ from app.accounts import services
 from app.accounts.sessions import SESSION_COOKIE
 from app.accounts.tables import OfficerRole, User
 from app.errors import DomainError
+from app.filings import queues
 from app.registry.tables import Department
 from app.settings import get_settings
 from app.web.auth import client_ip, current_user, login_required, officer_required
@@ -110,4 +111,5 @@ class OfficeController(Controller):
         for r in roles:
             by_user.setdefault(r["user"], []).append(r["role"])
         return render(request, "pages/office/index.html", department=department, roles=sorted(user.roles),
+                      counts=await queues.counts(user),
                       colleagues=[{**c, "roles": sorted(by_user.get(c["id"], []))} for c in colleagues])

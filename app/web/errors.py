@@ -26,6 +26,8 @@ TITLES = {
     403: N_("You may not do this"),
     404: N_("Page not found"),
     405: N_("The request could not be handled"),
+    409: N_("The case has changed"),
+    413: N_("The upload is too large"),
     422: N_("Please check what you entered"),
     429: N_("Too many requests"),
     500: N_("Something went wrong on our side"),
@@ -33,6 +35,7 @@ TITLES = {
 EXPLANATIONS = {
     403: N_("Your account has no permission for this page or action. If you believe it should, contact the hall."),
     404: N_("The page does not exist, or it is not yours to see."),
+    413: N_("Everything uploaded at once was too large. Please upload fewer or smaller files at a time."),
     429: N_("Please wait a moment and try again."),
     500: N_("The error has been recorded. Please try again later; nothing you submitted was half-saved."),
 }

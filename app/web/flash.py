@@ -22,6 +22,14 @@ MESSAGES = {
     "saved": N_("Saved."),
     "published": N_("The guide is published."),
     "draft_saved": N_("The draft is saved; the published guide is unchanged until you publish."),
+    "case_submitted": N_("Your application is submitted. Keep the case number and query code to track it."),
+    "filing_saved": N_("Your draft is saved. You can come back and finish it later."),
+    "case_withdrawn": N_("The application has been withdrawn."),
+    "case_resubmitted": N_("The corrected application is resubmitted."),
+    "case_updated": N_("The case has been updated."),
+    "consent_recorded": N_("The resident's consent is recorded. Choose the item to file."),
+    "calendar_saved": N_("The day is saved in the working-day calendar."),
+    "calendar_removed": N_("The day is removed from the working-day calendar."),
 }
 
 

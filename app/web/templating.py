@@ -10,6 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from app.filings.storage import limits
 from app.i18n import fmt_date, fmt_datetime, translations
 from app.registry.validators import mask_id_number, mask_mobile, mask_name
 from app.settings import ROOT
@@ -34,6 +35,7 @@ def make_environment() -> Environment:
         datetime=fmt_datetime,
     )
     env.globals["flash_message"] = flash_message
+    env.globals["upload_mb"] = lambda: limits().max_bytes // 1_000_000
     return env
 
 

@@ -1,0 +1,468 @@
+"""Filing rules: whose case it is, the draft, materials from the library (免提交) or uploaded, submission,
+correction answers, and what officers and the public may see of a case."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from app.accounts.sessions import CurrentUser
+from app.audit.services import record
+from app.audit.tables import DataAccess
+from app.catalog.services import Guide, guide, material_list
+from app.catalog.tables import MaterialType, ServiceItem
+from app.db import utcnow, write_tx
+from app.errors import DomainError, FieldErrors, Forbidden, NotFound
+from app.filings import workflow
+from app.filings.forms import Holder, prefill, validate_form
+from app.filings.storage import StoredFile
+from app.filings.tables import Case, CaseMaterial, CaseStep, Material, ProxyConsent
+from app.i18n import _
+from app.lifelong.tables import EnterpriseMember
+from app.registry.tables import Department, LegalEntity, Person
+
+QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+PROXY_CONSENT_HOURS = 24
+
+
+@dataclass
+class MaterialSlot:
+    """One material the applicant must (or may) provide, and what already stands for it."""
+
+    key: str
+    code: str
+    name: str
+    form: str
+    required: bool
+    note: str
+    attached: dict[str, Any] | None = None  # a Material row
+    reused: bool = False
+
+
+@dataclass
+class Filing:
+    """Everything the apply page shows."""
+
+    guide: Guide
+    holder: Holder
+    proxy: dict[str, Any] | None
+    key: str
+    draft: dict[str, Any] | None
+    values: dict[str, str]
+    sources: dict[str, str]
+    answers: dict[str, str]
+    materials: list[MaterialSlot] = field(default_factory=list)
+
+    @property
+    def item(self) -> dict[str, Any]:
+        return self.guide.item
+
+    @property
+    def holder_query(self) -> str:
+        """The query string that brings the applicant back to this filing."""
+        if self.proxy is not None:
+            return f"?proxy={self.proxy['id']}"
+        if self.holder.entity is not None:
+            return f"?as={self.holder.entity['uscc']}"
+        return ""
+
+
+# --- whose filing ------------------------------------------------------------------------------------------------
+
+async def resolve_holder(user: CurrentUser, item: dict[str, Any], *, as_uscc: str = "",
+                         proxy_id: int = 0) -> tuple[Holder, dict[str, Any] | None]:
+    """The page the case will belong to: the user's own, an enterprise they file for, or a resident who
+    consented to a proxy agent."""
+    if proxy_id:
+        if not user.is_officer or "proxy_agent" not in user.roles:
+            raise Forbidden()
+        consent = await ProxyConsent.select().where(ProxyConsent.id == proxy_id, ProxyConsent.agent == user.id).first()
+        if (consent is None or consent["confirmed_at"] is None or consent["used_at"] is not None
+                or consent["created_at"] < utcnow() - timedelta(hours=PROXY_CONSENT_HOURS)):
+            raise DomainError(_("The resident's consent is missing, used or expired. Please ask for it again."))
+        if not item["audience_person"]:
+            raise DomainError(_("A proxy agent files only for residents; this item is for enterprises."))
+        person = await Person.select().where(Person.id == consent["person"]).first()
+        return Holder(person=person), consent
+    if user.is_officer:
+        raise Forbidden()
+    if as_uscc:
+        if not item["audience_enterprise"]:
+            raise DomainError(_("This item is for individuals, not enterprises."))
+        entity = await LegalEntity.select(*LegalEntity.all_columns(),
+                                          LegalEntity.legal_rep.name.as_alias("legal_rep_name")).where(
+            LegalEntity.uscc == as_uscc.upper()[:18]).first()
+        if entity is None:
+            raise NotFound()
+        member = await EnterpriseMember.select().where(
+            EnterpriseMember.entity == entity["id"], EnterpriseMember.user == user.id,
+            EnterpriseMember.revoked_at.is_null()).first()
+        if (member is None or (member["expires_on"] is not None and member["expires_on"] < workflow.local_today())
+                or (member["role"] != "legal_rep" and member["scope"] not in workflow.AGENT_FILING_SCOPES)):
+            raise NotFound()
+        return Holder(entity=entity), None
+    if not item["audience_person"]:
+        raise DomainError(_("This item is for enterprises: choose the enterprise you file for."))
+    if user.person_id is None:
+        raise DomainError(_("Please activate your personal page before filing."))
+    return Holder(person=await Person.select().where(Person.id == user.person_id).first()), None
+
+
+def _holder_where(holder: Holder) -> Any:
+    if holder.entity is not None:
+        return Case.holder_entity == holder.entity["id"]
+    return Case.holder_person == holder.person["id"]
+
+
+def _library_where(holder: Holder) -> Any:
+    if holder.entity is not None:
+        return Material.holder_entity == holder.entity["id"]
+    return Material.holder_person == holder.person["id"]
+
+
+async def find_draft(user: CurrentUser, item_id: int, holder: Holder) -> dict[str, Any] | None:
+    return await Case.select().where(Case.applicant == user.id, Case.item == item_id, Case.state == "draft",
+                                     _holder_where(holder)).order_by(Case.id, ascending=False).first()
+
+
+async def last_form(item_id: int, holder: Holder) -> dict[str, str] | None:
+    """The holder's last filing of the same item (not a draft): its answers prefill the new form."""
+    row = await Case.select(Case.form_data).where(Case.item == item_id, Case.state != "draft",
+                                                  _holder_where(holder)).order_by(Case.id, ascending=False).first()
+    return json_value(row["form_data"]) if row else None
+
+
+def json_value(value: Any) -> dict[str, Any]:
+    """A JSON column's value: PostgreSQL hands back text, SQLite may too."""
+    if isinstance(value, str):
+        return json.loads(value or "{}")
+    return dict(value or {})
+
+
+# --- materials --------------------------------------------------------------------------------------------------
+
+async def _material_types(codes: set[str]) -> dict[str, dict[str, Any]]:
+    rows = await MaterialType.select(MaterialType.id, MaterialType.code, MaterialType.name).where(
+        MaterialType.code.is_in(list(codes) or [""]))
+    return {r["code"]: r for r in rows}
+
+
+async def library_for(holder: Holder, type_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """The holder's newest valid material of each type (their library), to attach without an upload."""
+    rows = await Material.select().where(_library_where(holder), Material.material_type.is_in(type_ids or [0]),
+                                         Material.deleted_at.is_null()).order_by(Material.id, ascending=False)
+    found: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row["valid_until"] is not None and row["valid_until"] < today:
+            continue
+        found.setdefault(row["material_type"], row)
+    return found
+
+
+async def material_slots(item: dict[str, Any], answers: dict[str, str], holder: Holder,
+                         case_id: int | None) -> list[MaterialSlot]:
+    chosen = material_list(item, answers)
+    types = await _material_types({m["material"] for m in chosen})
+    attached: dict[str, dict[str, Any]] = {}
+    if case_id is not None:
+        for row in await CaseMaterial.select(CaseMaterial.key, CaseMaterial.reused,
+                                             *CaseMaterial.material.all_columns()).where(CaseMaterial.case == case_id):
+            attached[row["key"]] = row
+    library = await library_for(holder, [t["id"] for t in types.values()], workflow.local_today())
+    slots = []
+    for m in chosen:
+        mtype = types.get(m["material"])
+        slot = MaterialSlot(key=m["key"], code=m["material"], name=mtype["name"] if mtype else m["material"],
+                            form=m["form"], required=m["required"], note=m.get("note", ""))
+        if m["key"] in attached:
+            row = attached[m["key"]]
+            slot.attached = {k.removeprefix("material."): v for k, v in row.items()}
+            slot.reused = row["reused"]
+        elif mtype and mtype["id"] in library:
+            slot.attached, slot.reused = library[mtype["id"]], True
+        slots.append(slot)
+    return slots
+
+
+# --- the apply page --------------------------------------------------------------------------------------------
+
+async def filing(user: CurrentUser, code: str, *, as_uscc: str = "", proxy_id: int = 0,
+                 answers: dict[str, str] | None = None) -> Filing:
+    g = await guide(code)
+    holder, consent = await resolve_holder(user, g.item, as_uscc=as_uscc, proxy_id=proxy_id)
+    draft = await find_draft(user, g.item["id"], holder)
+    registry_values, sources = prefill(g.item["form"], holder, await last_form(g.item["id"], holder))
+    if draft is not None:
+        values = json_value(draft["form_data"])
+        sources = {k: v for k, v in sources.items() if values.get(k) == registry_values.get(k)}
+        answers = answers if answers is not None else json_value(draft["answers"])
+    else:
+        values = registry_values
+    answers = answers or {}
+    filing_ = Filing(guide=g, holder=holder, proxy=consent, key=draft["idempotency_key"] if draft else new_key(),
+                     draft=draft, values=values, sources=sources, answers=answers)
+    filing_.materials = await material_slots(g.item, answers, holder, draft["id"] if draft else None)
+    return filing_
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _new_case_no(today: date) -> str:
+    return f"{today:%Y%m%d}{secrets.randbelow(10 ** 8):08d}"
+
+
+def _new_query_code() -> str:
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(6))
+
+
+async def hall_for(department_id: int) -> int:
+    """The service hall whose front desk accepts the department's items: the department itself if it is a
+    hall, else the hall of its region and level, else the nearest one up the tree."""
+    current = await Department.select().where(Department.id == department_id).first()
+    while current is not None:
+        if current["kind"] == "hall":
+            return int(current["id"])
+        hall = await Department.select(Department.id).where(
+            Department.kind == "hall", Department.level == current["level"],
+            Department.region_code == current["region_code"]).first()
+        if hall is not None:
+            return int(hall["id"])
+        current = await Department.select().where(Department.id == current["parent"]).first() \
+            if current["parent"] else None
+    return department_id
+
+
+@dataclass(frozen=True)
+class Upload:
+    key: str
+    stored: StoredFile
+    valid_until: date | None
+
+
+async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answers: dict[str, str],
+                      uploads: list[Upload], key: str) -> dict[str, Any]:
+    """Create or update the draft with what was typed and uploaded (one transaction); return the case row.
+
+    The idempotency key comes from the form: a second post of a submitted form finds the submitted case."""
+    existing = await Case.select().where(Case.idempotency_key == key[:43]).first()
+    if existing is not None:
+        if existing["applicant"] != user.id:
+            raise Forbidden()
+        if existing["state"] != "draft":
+            return existing
+    item = f.item
+    known = {fld["key"] for fld in item["form"]}
+    data = {k: v[:5000] for k, v in form.items() if k in known}
+    situations = {s["key"]: {a["key"] for a in s["answers"]} for s in item["situations"]}
+    answers = {k: v for k, v in answers.items() if v in situations.get(k, set())}
+    types = await _material_types({m["material"] for m in item["materials"]})
+    material_type = {m["key"]: types[m["material"]]["id"] for m in item["materials"] if m["material"] in types}
+    now = utcnow()
+    async with write_tx():
+        if existing is None:
+            department = item["department"]
+            case_id = (await Case.insert(Case(
+                case_no=_new_case_no(workflow.local_today()), query_code=_new_query_code(), idempotency_key=key[:43],
+                item=item["id"], item_version=item["version"], department=department,
+                hall=await hall_for(department), applicant=user.id,
+                holder_person=f.holder.person["id"] if f.holder.person else None,
+                holder_entity=f.holder.entity["id"] if f.holder.entity else None,
+                proxy_consent=f.proxy["id"] if f.proxy else None, state="draft", form_data=data, answers=answers,
+                limit_days=item["promised_limit_days"], created_at=now, updated_at=now,
+            )).returning(Case.id))[0]["id"]
+        else:
+            case_id = existing["id"]
+            await Case.update({Case.form_data: data, Case.answers: answers, Case.updated_at: now}).where(
+                Case.id == case_id, Case.state == "draft")
+        for up in uploads:
+            await _attach_upload(case_id, f.holder, user, up, material_type[up.key], now)
+    return await Case.select().where(Case.id == case_id).first()
+
+
+async def _attach_upload(case_id: int, holder: Holder, user: CurrentUser, up: Upload, type_id: int,
+                         now: Any) -> None:
+    """The upload joins the holder's library and the case (replacing what the case had for that material)."""
+    material_id = (await Material.insert(Material(
+        holder_person=holder.person["id"] if holder.person else None,
+        holder_entity=holder.entity["id"] if holder.entity else None,
+        material_type=type_id, sha256=up.stored.sha256, size=up.stored.size, content_type=up.stored.content_type,
+        filename=up.stored.filename, valid_until=up.valid_until, uploaded_by=user.id, created_at=now,
+    )).returning(Material.id))[0]["id"]
+    await CaseMaterial.delete().where(CaseMaterial.case == case_id, CaseMaterial.key == up.key)
+    await CaseMaterial.insert(CaseMaterial(case=case_id, key=up.key, material=material_id, reused=False,
+                                           created_at=now))
+
+
+async def attach_uploads(case: dict[str, Any], user: CurrentUser, uploads: list[Upload]) -> None:
+    """Materials uploaded for a correction join the library and the case (one transaction)."""
+    if not uploads:
+        return
+    g = await guide_by_id(case["item"])
+    types = await _material_types({m["material"] for m in g.item["materials"]})
+    material_type = {m["key"]: types[m["material"]]["id"] for m in g.item["materials"] if m["material"] in types}
+    holder = Holder(person={"id": case["holder_person"]} if case["holder_person"] else None,
+                    entity={"id": case["holder_entity"]} if case["holder_entity"] else None)
+    now = utcnow()
+    async with write_tx():
+        for up in uploads:
+            await _attach_upload(case["id"], holder, user, up, material_type[up.key], now)
+
+
+def check_complete(f: Filing, form: dict[str, str]) -> dict[str, str]:
+    """Every problem that stops a submission: fields, and required materials neither attached nor held."""
+    errors = validate_form(f.item["form"], form)[1]
+    missing = [slot for slot in f.materials if slot.required and slot.attached is None]
+    for slot in missing:
+        errors[f"file_{slot.key}"] = _("Please upload %(name)s.", name=slot.name)
+    if missing:
+        errors["materials"] = _("These materials are missing: %(names)s.", names="、".join(s.name for s in missing))
+    return errors
+
+
+async def submit_filing(f: Filing, case: dict[str, Any], user: CurrentUser, *, ip: str) -> dict[str, Any]:
+    """Attach the library's materials the applicant did not upload again, and submit (one transaction each)."""
+    reuse = [s for s in f.materials if s.reused and s.attached is not None]
+    if reuse:
+        now = utcnow()
+        async with write_tx():
+            for slot in reuse:
+                await CaseMaterial.delete().where(CaseMaterial.case == case["id"], CaseMaterial.key == slot.key)
+                await CaseMaterial.insert(CaseMaterial(case=case["id"], key=slot.key, material=slot.attached["id"],
+                                                       reused=True, created_at=now))
+    return await workflow.submit_case(case, user, ip=ip)
+
+
+# --- reading a case -------------------------------------------------------------------------------------------
+
+async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
+    """What the case pages show: the item, the holder, the steps with who and where, the materials, the clock."""
+    g = await guide_by_id(case["item"])
+    steps = await CaseStep.select(
+        CaseStep.action, CaseStep.from_state, CaseStep.to_state, CaseStep.opinion, CaseStep.days_used,
+        CaseStep.created_at, CaseStep.actor.display_name.as_alias("actor_name"),
+        CaseStep.actor.kind.as_alias("actor_kind"), CaseStep.department.name.as_alias("department_name"),
+    ).where(CaseStep.case == case["id"]).order_by(CaseStep.id)
+    materials = await CaseMaterial.select(
+        CaseMaterial.id, CaseMaterial.key, CaseMaterial.reused, CaseMaterial.material.filename.as_alias("filename"),
+        CaseMaterial.material.size.as_alias("size"), CaseMaterial.material.material_type.name.as_alias("type_name"),
+        CaseMaterial.material.content_type.as_alias("content_type"),
+    ).where(CaseMaterial.case == case["id"]).order_by(CaseMaterial.id)
+    holder = Holder(
+        person=await Person.select().where(Person.id == case["holder_person"]).first()
+        if case["holder_person"] else None,
+        entity=await LegalEntity.select().where(LegalEntity.id == case["holder_entity"]).first()
+        if case["holder_entity"] else None,
+    )
+    hall = await Department.select(Department.name).where(Department.id == case["hall"]).first()
+    cal = await workflow.load_calendar()
+    return {
+        "case": case, "item": g.item, "department": g.department, "material_names": g.material_names,
+        "hall": hall["name"] if hall else "",
+        "holder": holder, "steps": steps, "materials": materials,
+        "form": json_value(case["form_data"]), "correction": json_value(case["correction"]),
+        "clock": workflow.clock_view(case, cal, workflow.local_today()),
+        "proxy": case["proxy_consent"] is not None,
+    }
+
+
+async def guide_by_id(item_id: int) -> Guide:
+    row = await ServiceItem.select(ServiceItem.code).where(ServiceItem.id == item_id).first()
+    if row is None:
+        raise NotFound()
+    return await guide(row["code"], include_withdrawn=True)
+
+
+async def applicant_case(user: CurrentUser, case_no: str, *, ip: str) -> dict[str, Any]:
+    case = await workflow.load_case(case_no)
+    if not await workflow.may_act_for_holder(user, case):
+        async with write_tx():
+            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
+                         subject_key=case_no[:20], ip=ip, reason="not the holder")
+        raise NotFound()
+    return case
+
+
+def officer_may_see(user: CurrentUser, case: dict[str, Any]) -> bool:
+    """The case's hall front desk, the item's department, and the hall's supervisors."""
+    if not user.is_officer:
+        return False
+    if user.department_id == case["hall"] and user.roles & {"clerk", "supervisor"}:
+        return True
+    return user.department_id == case["department"] and bool(user.roles & {"reviewer", "approver", "supervisor"})
+
+
+async def officer_case(user: CurrentUser, case_no: str, *, ip: str) -> dict[str, Any]:
+    case = await workflow.load_case(case_no)
+    if not officer_may_see(user, case):
+        async with write_tx():
+            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
+                         subject_key=case_no[:20], ip=ip, reason="other department")
+        raise Forbidden()
+    return case
+
+
+async def log_access(user: CurrentUser, case: dict[str, Any], what: str, reason: str) -> None:
+    """An officer looked at the holder's data: it goes on the holder's access log."""
+    async with write_tx():
+        await DataAccess.insert(DataAccess(
+            created_at=utcnow(), holder_person=case["holder_person"], holder_entity=case["holder_entity"],
+            officer_id=user.id, department_id=user.department_id, case_no=case["case_no"], what=what[:120],
+            reason=reason[:60]))
+
+
+async def case_material(case: dict[str, Any], material_id: int) -> dict[str, Any]:
+    row = await CaseMaterial.select(
+        CaseMaterial.id, CaseMaterial.material.sha256.as_alias("sha256"),
+        CaseMaterial.material.content_type.as_alias("content_type"),
+        CaseMaterial.material.filename.as_alias("filename"),
+        CaseMaterial.material.material_type.name.as_alias("type_name"),
+    ).where(CaseMaterial.id == material_id, CaseMaterial.case == case["id"]).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def cases_of(user: CurrentUser, state: str = "", limit: int = 50) -> list[dict[str, Any]]:
+    """The user's cases: those on their page, and those they filed (for an enterprise too)."""
+    query = Case.select(Case.case_no, Case.state, Case.submitted_at, Case.due_on, Case.limit_days,
+                        Case.clock_started_on, Case.paused_since, Case.paused_days, Case.days_used,
+                        Case.item.name.as_alias("item_name"), Case.department.short_name.as_alias("department_name"),
+                        Case.holder_entity.name.as_alias("entity_name"))
+    owner = Case.applicant == user.id
+    if user.person_id is not None:
+        owner = owner | (Case.holder_person == user.person_id)
+    query = query.where(owner, Case.state != "draft")
+    if state in workflow.STATES:
+        query = query.where(Case.state == state)
+    rows = await query.order_by(Case.id, ascending=False).limit(limit)
+    cal = await workflow.load_calendar()
+    today = workflow.local_today()
+    return [{**r, "clock": workflow.clock_view(r, cal, today)} for r in rows]
+
+
+async def drafts_of(user: CurrentUser) -> list[dict[str, Any]]:
+    return await Case.select(Case.updated_at, Case.item.code.as_alias("code"), Case.item.name.as_alias("item_name"),
+                             Case.holder_entity.uscc.as_alias("uscc")).where(
+        Case.applicant == user.id, Case.state == "draft", Case.proxy_consent.is_null()).order_by(
+        Case.updated_at, ascending=False)
+
+
+def correction_errors(case: dict[str, Any], form: dict[str, str], item: dict[str, Any],
+                      uploaded: set[str]) -> FieldErrors:
+    """A resubmission must bring every material the correction named and valid fields."""
+    errors = FieldErrors()
+    correction = json_value(case["correction"])
+    names = {m["key"]: m["material"] for m in item["materials"]}
+    for key in correction.get("materials", []):
+        if key not in uploaded:
+            errors.add(f"file_{key}", _("Please upload the corrected material."))
+    for k, v in validate_form(item["form"], form)[1].items():
+        errors.add(k, v)
+    if errors.errors and names:
+        errors.add("", _("Please correct what the front desk listed."))
+    return errors
