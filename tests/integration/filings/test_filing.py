@@ -13,6 +13,7 @@ from app.errors import Conflict
 from app.filings import workflow
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material
 from app.notify.tables import Notification, OutboxMessage
+from app.registry.validators import mask_id_number
 from app.workdays.calendar import load_calendar
 from tests import factories
 from tests.filing_fixture import ITEM, VALID_FORM, apply_form, both_files, hall, png_bytes, submit
@@ -54,7 +55,8 @@ async def test_apply_page_is_prefilled_from_the_registry(client) -> None:
     page = await client.get(f"/services/{ITEM}/apply")
     assert page.status_code == 200
     assert f'value="{h.person.name}"' in page.text
-    assert f'value="{h.person.id_number}"' in page.text
+    assert f'type="hidden" name="id_number" value="{h.person.id_number}"' in page.text
+    assert f'<p class="prefilled-value" id="f-id_number">{mask_id_number(h.person.id_number)}</p>' in page.text
     assert "已从基础库自动填写" in page.text
 
 
@@ -279,3 +281,21 @@ async def test_proxy_agent_files_for_a_resident_with_consent(client) -> None:
     assert await Material.count().where(Material.holder_person == resident.id) == 2
     reuse = await client.get(f"/services/{ITEM}/apply{query}")
     assert reuse.status_code == 422  # the consent was for one filing
+
+
+async def test_every_demo_item_has_a_working_apply_page(client) -> None:
+    from app.catalog.services import import_catalogue, load_file
+    from app.demo import DEMO_CATALOGUE, seed_departments
+
+    await seed_departments()
+    doc = load_file(str(DEMO_CATALOGUE))
+    await import_catalogue(doc)
+    user, person = await factories.citizen()
+    firm = await factories.entity(person)
+    await factories.member(firm, user)
+    await factories.login(client, user.mobile)
+    for item in doc["items"]:
+        query = "" if "person" in item["audience"] else f"?as={firm.uscc}"
+        page = await client.get(f"/services/{item['code']}/apply{query}")
+        assert page.status_code == 200, (item["code"], page.text[-500:])
+        assert 'name="key"' in page.text
