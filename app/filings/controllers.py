@@ -110,7 +110,8 @@ class FilingController(Controller):
         f = await services.filing(user, code, answers=answers, **holder)
         f.values = {k: v for k, v in fields.items() if k in {fld["key"] for fld in f.item["form"]}}
         if fields.get("action") == "submit":
-            errors.update(services.check_complete(f, fields))
+            for name, message in services.check_complete(f, fields).items():
+                errors.setdefault(name, message)  # a refused upload's own message stays by its field
             if not errors:
                 await services.submit_filing(f, case, user, ip=client_ip(request))
                 return with_flash(Redirect(f"/cases/{case['case_no']}", status_code=303), "case_submitted")

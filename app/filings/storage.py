@@ -1,4 +1,9 @@
-"""Uploaded materials: checked by their content (never their name), stored once under their SHA-256."""
+"""Uploaded materials: checked by their content (never their name), stored once under their SHA-256.
+
+A material lives at `<materials>/<sha[:2]>/<sha[2:4]>/<sha>`: a name the server chose, without an extension,
+so nothing the client sent (its filename, its content type) ever reaches the file system. The same bytes
+uploaded twice are stored once. The client's filename is kept only as a cleaned display name.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from PIL import Image
 
 from app.errors import DomainError
@@ -20,9 +26,16 @@ from app.settings import get_settings
 
 CHUNK = 256 * 1024
 MAX_PIXELS = 40_000_000
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+HEAD_BYTES = 1024  # the PDF header, and where a polyglot's HTML would have to be for a browser to sniff it
+TAIL_BYTES = 1024  # where a complete PDF has its %%EOF
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+PDF_HEADERS = (b"%PDF-1.", b"%PDF-2.")
 HTML_MARKERS = (b"<html", b"<script", b"<!doctype", b"<body", b"<svg")
+# The formats Pillow may report for each sniffed type; cameras write multi-picture JPEGs, which Pillow calls MPO.
+PIL_FORMATS = {"image/jpeg": ("JPEG", "MPO"), "image/png": ("PNG",)}
+DEFAULT_NAME = "材料"
+_UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -30,16 +43,30 @@ class Limits:
     max_bytes: int
     root: Path
 
+    @property
+    def max_mb(self) -> int:
+        return self.max_bytes // 1_000_000
+
 
 @lru_cache(maxsize=1)
 def limits() -> Limits:
-    """YIWANG_UPLOAD_MAX_MB (default 20) per file; YIWANG_MATERIALS_DIR (default var/materials)."""
+    """Upload settings, read once from the environment (to move into app.settings.Settings later).
+
+    - YIWANG_UPLOAD_MAX_MB: the largest file accepted, in MB of 1,000,000 bytes (default 20);
+    - YIWANG_MATERIALS_DIR: where materials are stored (default `<var_dir>/materials`).
+
+    Cached: a test that changes the environment calls `limits.cache_clear()` (and `get_settings.cache_clear()`).
+    """
     max_mb = int(os.environ.get("YIWANG_UPLOAD_MAX_MB", "20"))
-    root = Path(os.environ.get("YIWANG_MATERIALS_DIR", get_settings().var_dir / "materials"))
+    if max_mb < 1:
+        raise ValueError("YIWANG_UPLOAD_MAX_MB must be at least 1")
+    root = Path(os.environ.get("YIWANG_MATERIALS_DIR") or get_settings().var_dir / "materials")
     return Limits(max_bytes=max_mb * 1_000_000, root=root.resolve())
 
 
 class UploadRejected(DomainError):
+    """An upload refused for its size or content: `UploadRejected(message, field)`, shown by the file input."""
+
     status_code = 422
 
 
@@ -47,12 +74,12 @@ class UploadRejected(DomainError):
 class StoredFile:
     sha256: str
     size: int
-    content_type: str
-    filename: str
+    content_type: str  # as sniffed and verified by the server, never the client's
+    filename: str  # display only: never part of a path
 
 
 def sniff(head: bytes) -> str | None:
-    """The type by its magic bytes only."""
+    """The type by its magic bytes only (never the filename or the client's content type)."""
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if head.startswith(b"\xff\xd8\xff"):
@@ -63,90 +90,134 @@ def sniff(head: bytes) -> str | None:
 
 
 def is_empty(upload: Any) -> bool:
-    """An unchosen file input: browsers send a part with an empty filename."""
-    return not getattr(upload, "filename", "")
+    """True for a file input the user left unchosen: no part, an empty filename (what browsers send), or 0 bytes.
+
+    Callers skip such inputs; the size is looked up without moving the read position."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return True
+    file = getattr(upload, "file", None)
+    if file is None:
+        return False
+    try:
+        position = file.tell()
+        end = file.seek(0, os.SEEK_END)
+        file.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return end == 0
 
 
 def display_name(name: str | None) -> str:
+    """The client's filename for display only: its last path part, without control characters or leading dots."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).lstrip(". ").strip()
-    return base[:120] or "材料"
+    base = _UNSAFE_NAME_CHARS.sub("", base)
+    base = "".join(ch for ch in base if ch.isprintable() or ch == " ")  # also drops bidi overrides and the like
+    base = base.strip().lstrip(". ").strip()
+    return base[:120].rstrip() or DEFAULT_NAME
 
 
 def material_path(sha256: str) -> Path:
-    if not SHA256_RE.match(sha256):
+    """Where the material with this SHA-256 (64 lowercase hex characters, else ValueError) is stored."""
+    if not isinstance(sha256, str) or not SHA256_RE.fullmatch(sha256):
         raise ValueError("not a SHA-256 hex digest")
     return limits().root / sha256[:2] / sha256[2:4] / sha256
 
 
 def extension_for(content_type: str) -> str:
+    """The extension for a download name: ".pdf", ".jpg" or ".png" ("" for anything else)."""
     return EXTENSIONS.get(content_type, "")
 
 
-def _verify(path: Path, content_type: str, field: str) -> None:
-    """The whole file must be what its first bytes claim; an image must decode and stay within MAX_PIXELS."""
-    if content_type == "application/pdf":
-        with path.open("rb") as fp:
-            head = fp.read(1024).lower()
-            fp.seek(max(path.stat().st_size - 1024, 0))
-            tail = fp.read()
-        if not re.match(rb"%pdf-[12]\.\d", head) or b"%%eof" not in tail.lower():
-            raise UploadRejected(_("The PDF file is damaged or incomplete."), field)
-        if any(marker in head for marker in HTML_MARKERS):
-            raise UploadRejected(_("Only PDF, JPEG or PNG files are accepted."), field)
-        return
-    expected = "JPEG" if content_type == "image/jpeg" else "PNG"
+def _too_large(field: str) -> UploadRejected:
+    return UploadRejected(_("The image is too large (more than %(mp)d million pixels).",
+                            mp=MAX_PIXELS // 1_000_000), field)
+
+
+def _verify_pdf(path: Path, field: str) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as fp:
+        head = fp.read(HEAD_BYTES)
+        fp.seek(max(size - TAIL_BYTES, 0))
+        tail = fp.read()
+    lowered = head.lower()
+    if any(marker in lowered for marker in HTML_MARKERS):  # a page in disguise: a browser could render it
+        raise UploadRejected(_("Only PDF, JPEG or PNG files are accepted."), field)
+    if not head.startswith(PDF_HEADERS) or b"%%EOF" not in tail:
+        raise UploadRejected(_("The PDF file is damaged or incomplete."), field)
+
+
+def _verify_image(path: Path, content_type: str, field: str) -> None:
+    """Open with only the sniffed format's decoder, refuse more than MAX_PIXELS from the header alone, then check.
+
+    PNG: `verify()` reads every chunk and checks its CRC. JPEG: Pillow's `verify()` checks nothing, so the
+    image is decoded at 1/8 scale (the DCT does the scaling: little memory), which reads every scan."""
+    formats = PIL_FORMATS[content_type]
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=[formats[0]]) as im:
             width, height = im.size
             if width * height > MAX_PIXELS:
-                raise UploadRejected(_("The image is too large (more than %(mp)d million pixels).",
-                                       mp=MAX_PIXELS // 1_000_000), field)
-            if im.format != expected:
+                raise _too_large(field)
+            if im.format not in formats:
                 raise UploadRejected(_("Only PDF, JPEG or PNG files are accepted."), field)
             im.verify()
+        if content_type == "image/jpeg":
+            with Image.open(path, formats=["JPEG"]) as im:
+                im.draft(im.mode, (max(width // 8, 1), max(height // 8, 1)))
+                im.load()
     except UploadRejected:
         raise
-    except Exception:  # any decoder error means the image is not sound
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # past Pillow's own limit: from the header
+        raise _too_large(field) from None
+    except Exception:  # any decoder error (truncated, bad CRC, not an image at all) means the image is not sound
         raise UploadRejected(_("The image file is damaged or incomplete."), field) from None
 
 
-async def store_upload(upload: Any, field: str) -> StoredFile:
-    """Stream the upload to a temp file (refusing it past the size limit), check it, and keep it under its hash.
+def _verify_and_keep(tmp: Path, content_type: str, sha: str, field: str) -> None:
+    """In a worker thread: check the whole file, then move it to its content address (or drop it: already there)."""
+    if content_type == "application/pdf":
+        _verify_pdf(tmp, field)
+    else:
+        _verify_image(tmp, content_type, field)
+    target = material_path(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_file():
+        tmp.unlink()
+        return
+    os.chmod(tmp, 0o640)
+    os.replace(tmp, target)  # atomic; a concurrent upload of the same bytes writes the same content
 
-    Nothing is left behind for a refused file."""
+
+async def store_upload(upload: Any, field: str) -> StoredFile:
+    """Stream the upload to a temp file (refusing it as soon as it passes the size limit), check its content
+    off the event loop, and keep it under its SHA-256. Raises UploadRejected; nothing is left behind then.
+
+    `upload` is a Litestar UploadFile, or anything with `async read(size)` and `filename`."""
     lim = limits()
     tmp_dir = lim.root / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
+    await anyio.to_thread.run_sync(lambda: tmp_dir.mkdir(parents=True, exist_ok=True))
     tmp = tmp_dir / secrets.token_hex(16)
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
-        with tmp.open("wb") as out:
+        async with await anyio.open_file(tmp, "xb") as out:
             while chunk := await upload.read(CHUNK):
                 size += len(chunk)
                 if size > lim.max_bytes:
-                    raise UploadRejected(_("The file is larger than %(mb)d MB.", mb=lim.max_bytes // 1_000_000),
-                                         field)
-                if len(head) < 1024:
-                    head += chunk[: 1024 - len(head)]
+                    raise UploadRejected(_("The file is larger than %(mb)d MB.", mb=lim.max_mb), field)
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
                 digest.update(chunk)
-                out.write(chunk)
+                await out.write(chunk)
         if size == 0:
             raise UploadRejected(_("The file is empty."), field)
         content_type = sniff(head)
         if content_type is None:
             raise UploadRejected(_("Only PDF, JPEG or PNG files are accepted."), field)
-        await anyio.to_thread.run_sync(_verify, tmp, content_type, field)
         sha = digest.hexdigest()
-        target = material_path(sha)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            tmp.unlink()
-        else:
-            os.chmod(tmp, 0o640)
-            os.replace(tmp, target)
+        await anyio.to_thread.run_sync(_verify_and_keep, tmp, content_type, sha, field)
     finally:
-        tmp.unlink(missing_ok=True)
-    return StoredFile(sha256=sha, size=size, content_type=content_type, filename=display_name(upload.filename))
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
+    return StoredFile(sha256=sha, size=size, content_type=content_type,
+                      filename=display_name(getattr(upload, "filename", None)))

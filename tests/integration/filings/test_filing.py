@@ -299,3 +299,26 @@ async def test_every_demo_item_has_a_working_apply_page(client) -> None:
         page = await client.get(f"/services/{item['code']}/apply{query}")
         assert page.status_code == 200, (item["code"], page.text[-500:])
         assert 'name="key"' in page.text
+
+
+async def test_oversize_upload_is_refused_by_its_field_and_nothing_is_stored(client, monkeypatch) -> None:
+    from app.filings import storage
+
+    h = await hall()
+    await factories.login(client, h.citizen.mobile)
+    key = await apply_form(client)
+    monkeypatch.setenv("YIWANG_UPLOAD_MAX_MB", "1")
+    storage.limits.cache_clear()
+    try:
+        big = png_bytes(size=(1200, 1200)) + b"\0" * 1_100_000
+        files = {**both_files(), "file_id_card": ("big.png", big, "image/png")}
+        response = await submit(client, key, files=files, form={**VALID_FORM, "id_number": h.person.id_number})
+    finally:
+        monkeypatch.delenv("YIWANG_UPLOAD_MAX_MB")
+        storage.limits.cache_clear()
+    assert response.status_code == 422
+    assert "文件超过1 MB" in response.text, re.findall(r"field-error[^>]*>([^<]+)<", response.text)
+    assert 'value="珠海市香洲区凤凰北路18号"' in response.text
+    assert await Material.count() == 1  # only the good PDF
+    leftovers = [p for p in (storage.limits().root / "tmp").iterdir()]
+    assert leftovers == []
