@@ -15,7 +15,7 @@ from litestar.response import File, Redirect, Template
 from app.audit.services import count_since, record
 from app.catalog import search
 from app.db import utcnow, write_tx
-from app.errors import DomainError, NotFound, RateLimited
+from app.errors import DomainError, NotFound
 from app.filings import proxy, queues, services, storage, workflow
 from app.filings.forms import validate_field
 from app.i18n import _
@@ -99,15 +99,15 @@ class FilingController(Controller):
         user = current_user(request)
         fields, files = await read_form(request)
         answers = _answers(fields)
-        holder = _holder_args(request)
-        f = await services.filing(user, code, answers=answers, **holder)
+        f = await services.filing(user, code, answers=answers, **_holder_args(request))
         errors: dict[str, str] = {}
         keys = {m["key"] for m in f.item["materials"]}
         uploads = await store_files(files, keys, fields, errors)
         case = await services.save_filing(f, user, fields, answers, uploads, fields.get("key", "") or f.key)
         if case["state"] != "draft":
             return Redirect(f"/cases/{case['case_no']}", status_code=303)  # a second click on submit
-        f = await services.filing(user, code, answers=answers, **holder)
+        f.draft = case
+        f.materials = await services.material_slots(f.item, answers, f.holder, case["id"])
         f.values = {k: v for k, v in fields.items() if k in {fld["key"] for fld in f.item["form"]}}
         if fields.get("action") == "submit":
             for name, message in services.check_complete(f, fields).items():
@@ -167,6 +167,8 @@ class FilingController(Controller):
         user = current_user(request)
         ip = client_ip(request)
         case = await services.applicant_case(user, case_no, ip=ip)
+        if case["state"] != "correction_requested":
+            await workflow.resubmit_case(case, user, ip=ip)  # refused (409) and audited: nothing to correct
         fields, files = await read_form(request)
         d = await services.case_detail(case)
         errors: dict[str, str] = {}
@@ -175,9 +177,7 @@ class FilingController(Controller):
         form = {**d["form"], **{k: v for k, v in fields.items() if k in {fld["key"] for fld in d["item"]["form"]}}}
         check = services.correction_errors(case, form, d["item"], {u.key for u in uploads})
         errors.update(check.errors)
-        if errors or case["state"] != "correction_requested":
-            if not errors:
-                await workflow.resubmit_case(case, user, ip=ip)  # raises the wrong-state refusal
+        if errors:
             return render(request, "pages/filings/case.html", status_code=422, d=d, errors=errors, values=form)
         await services.attach_uploads(case, user, uploads)
         await workflow.resubmit_case(case, user, ip=ip, form_data=form)
@@ -219,9 +219,8 @@ class TrackController(Controller):
         case_no, code = text(data, "case_no", 20), text(data, "query_code", 8).upper()
         values = {"case_no": case_no, "query_code": code}
         if await count_since("track.failed", utcnow() - TRACK_WINDOW, ip=ip) >= TRACK_MAX_FAILURES:
-            error = RateLimited(_("Too many wrong attempts. Please try again in 15 minutes."))
-            return render(request, "pages/filings/track.html", status_code=429, values=values, errors=error.errors,
-                          d=None)
+            return render(request, "pages/filings/track.html", status_code=429, values=values, d=None,
+                          errors={"": _("Too many wrong attempts. Please try again in 15 minutes.")})
         case = None
         with contextlib.suppress(NotFound):
             case = await workflow.load_case(case_no)

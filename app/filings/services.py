@@ -3,7 +3,6 @@ correction answers, and what officers and the public may see of a case."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -12,7 +11,7 @@ from typing import Any
 from app.accounts.sessions import CurrentUser
 from app.audit.services import record
 from app.audit.tables import DataAccess
-from app.catalog.services import Guide, guide, material_list
+from app.catalog.services import Guide, as_json, guide, material_list
 from app.catalog.tables import MaterialType, ServiceItem
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound
@@ -132,14 +131,7 @@ async def last_form(item_id: int, holder: Holder) -> dict[str, str] | None:
     """The holder's last filing of the same item (not a draft): its answers prefill the new form."""
     row = await Case.select(Case.form_data).where(Case.item == item_id, Case.state != "draft",
                                                   _holder_where(holder)).order_by(Case.id, ascending=False).first()
-    return json_value(row["form_data"]) if row else None
-
-
-def json_value(value: Any) -> dict[str, Any]:
-    """A JSON column's value: PostgreSQL hands back text, SQLite may too."""
-    if isinstance(value, str):
-        return json.loads(value or "{}")
-    return dict(value or {})
+    return as_json(row["form_data"]) if row else None
 
 
 # --- materials --------------------------------------------------------------------------------------------------
@@ -148,6 +140,12 @@ async def _material_types(codes: set[str]) -> dict[str, dict[str, Any]]:
     rows = await MaterialType.select(MaterialType.id, MaterialType.code, MaterialType.name).where(
         MaterialType.code.is_in(list(codes) or [""]))
     return {r["code"]: r for r in rows}
+
+
+async def _material_type_ids(item: dict[str, Any]) -> dict[str, int]:
+    """The material type id behind each of the item's material keys."""
+    types = await _material_types({m["material"] for m in item["materials"]})
+    return {m["key"]: types[m["material"]]["id"] for m in item["materials"] if m["material"] in types}
 
 
 async def library_for(holder: Holder, type_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
@@ -196,9 +194,9 @@ async def filing(user: CurrentUser, code: str, *, as_uscc: str = "", proxy_id: i
     draft = await find_draft(user, g.item["id"], holder)
     registry_values, sources = prefill(g.item["form"], holder, await last_form(g.item["id"], holder))
     if draft is not None:
-        values = json_value(draft["form_data"])
+        values = as_json(draft["form_data"])
         sources = {k: v for k, v in sources.items() if values.get(k) == registry_values.get(k)}
-        answers = answers if answers is not None else json_value(draft["answers"])
+        answers = answers if answers is not None else as_json(draft["answers"])
     else:
         values = registry_values
     answers = answers or {}
@@ -260,8 +258,7 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
     data = {k: v[:5000] for k, v in form.items() if k in known}
     situations = {s["key"]: {a["key"] for a in s["answers"]} for s in item["situations"]}
     answers = {k: v for k, v in answers.items() if v in situations.get(k, set())}
-    types = await _material_types({m["material"] for m in item["materials"]})
-    material_type = {m["key"]: types[m["material"]]["id"] for m in item["materials"] if m["material"] in types}
+    material_type = await _material_type_ids(item)
     now = utcnow()
     async with write_tx():
         if existing is None:
@@ -303,8 +300,7 @@ async def attach_uploads(case: dict[str, Any], user: CurrentUser, uploads: list[
     if not uploads:
         return
     g = await guide_by_id(case["item"])
-    types = await _material_types({m["material"] for m in g.item["materials"]})
-    material_type = {m["key"]: types[m["material"]]["id"] for m in g.item["materials"] if m["material"] in types}
+    material_type = await _material_type_ids(g.item)
     holder = Holder(person={"id": case["holder_person"]} if case["holder_person"] else None,
                     entity={"id": case["holder_entity"]} if case["holder_entity"] else None)
     now = utcnow()
@@ -364,7 +360,7 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
         "case": case, "item": g.item, "department": g.department, "material_names": g.material_names,
         "hall": hall["name"] if hall else "",
         "holder": holder, "steps": steps, "materials": materials,
-        "form": json_value(case["form_data"]), "correction": json_value(case["correction"]),
+        "form": as_json(case["form_data"]), "correction": as_json(case["correction"]),
         "clock": workflow.clock_view(case, cal, workflow.local_today()),
         "proxy": case["proxy_consent"] is not None,
     }
@@ -377,12 +373,16 @@ async def guide_by_id(item_id: int) -> Guide:
     return await guide(row["code"], include_withdrawn=True)
 
 
+async def _refuse_case(user: CurrentUser, case_no: str, ip: str, reason: str) -> None:
+    async with write_tx():
+        await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
+                     subject_key=case_no[:20], ip=ip, reason=reason)
+
+
 async def applicant_case(user: CurrentUser, case_no: str, *, ip: str) -> dict[str, Any]:
     case = await workflow.load_case(case_no)
     if not await workflow.may_act_for_holder(user, case):
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
-                         subject_key=case_no[:20], ip=ip, reason="not the holder")
+        await _refuse_case(user, case_no, ip, "not the holder")
         raise NotFound()
     return case
 
@@ -399,9 +399,7 @@ def officer_may_see(user: CurrentUser, case: dict[str, Any]) -> bool:
 async def officer_case(user: CurrentUser, case_no: str, *, ip: str) -> dict[str, Any]:
     case = await workflow.load_case(case_no)
     if not officer_may_see(user, case):
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
-                         subject_key=case_no[:20], ip=ip, reason="other department")
+        await _refuse_case(user, case_no, ip, "other department")
         raise Forbidden()
     return case
 
@@ -456,7 +454,7 @@ def correction_errors(case: dict[str, Any], form: dict[str, str], item: dict[str
                       uploaded: set[str]) -> FieldErrors:
     """A resubmission must bring every material the correction named and valid fields."""
     errors = FieldErrors()
-    correction = json_value(case["correction"])
+    correction = as_json(case["correction"])
     names = {m["key"]: m["material"] for m in item["materials"]}
     for key in correction.get("materials", []):
         if key not in uploaded:

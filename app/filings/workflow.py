@@ -12,9 +12,8 @@ and is audited on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.accounts.sessions import CurrentUser
 from app.accounts.tables import User
@@ -22,11 +21,11 @@ from app.audit.services import record
 from app.db import utcnow, write_tx
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.filings.tables import Case, CaseStep, ProxyConsent
-from app.i18n import N_, TIMEZONE, _
+from app.i18n import N_, _
 from app.lifelong.tables import EnterpriseMember
 from app.notify.services import notify
 from app.registry.tables import Person
-from app.workdays.calendar import WorkCalendar, load_calendar
+from app.workdays.calendar import WorkCalendar, load_calendar, local_today
 
 STATES = {
     "draft": N_("Draft"),
@@ -72,10 +71,6 @@ TRANSITIONS = {t.action: t for t in (
 )}
 
 
-def local_today() -> date:
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
-
-
 @dataclass(frozen=True)
 class ClockView:
     """What the applicant and the officer see of the deadline."""
@@ -107,6 +102,14 @@ def clock_view(case: dict[str, Any], cal: WorkCalendar, today: date) -> ClockVie
     used = days_used(case, cal, today)
     return ClockView(limit=case["limit_days"], used=used, left=case["limit_days"] - used, due_on=case["due_on"],
                      paused=case["paused_since"] is not None, finished=case["state"] in FINAL_STATES)
+
+
+def state_label(state: str) -> str:
+    return _(STATES.get(state, state))
+
+
+def step_label(action: str) -> str:
+    return _(TRANSITIONS[action].label) if action in TRANSITIONS else action
 
 
 # --- who may act ---------------------------------------------------------------------------------------------
@@ -165,7 +168,7 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
     if case["state"] not in t.sources:
         await _refuse(case, action, user, ip, "conflict", "wrong state")
         raise Conflict(_("This case is now “%(state)s”; the action is no longer possible.",
-                         state=_(STATES[case["state"]])))
+                         state=state_label(case["state"])))
     if version is not None and version != case["version"]:
         await _refuse(case, action, user, ip, "conflict", "stale version")
         raise Conflict(_("Someone else has just handled this case. Please look at its new state."))
@@ -220,7 +223,7 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
 
 async def _announce(case: dict[str, Any], t: Transition, opinion: str) -> None:
     """The holder (and the filer, if someone else) hear of every state change, in-site and by SMS."""
-    title = _("Case %(case_no)s: %(state)s", case_no=case["case_no"], state=_(STATES[t.target]))
+    title = _("Case %(case_no)s: %(state)s", case_no=case["case_no"], state=state_label(t.target))
     body = opinion if t.role != "applicant" else ""
     link = f"/cases/{case['case_no']}"
     recipients = {case["applicant"]}

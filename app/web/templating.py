@@ -11,6 +11,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from app.filings.storage import limits
+from app.filings.workflow import state_label, step_label
 from app.i18n import fmt_date, fmt_datetime, translations
 from app.registry.validators import mask_id_number, mask_mobile, mask_name
 from app.settings import ROOT
@@ -36,6 +37,7 @@ def make_environment() -> Environment:
     )
     env.globals["flash_message"] = flash_message
     env.globals["upload_mb"] = lambda: limits().max_bytes // 1_000_000
+    env.globals.update(state_label=state_label, step_label=step_label)
     return env
 
 
