@@ -31,10 +31,13 @@ def keys_init() -> None:
 async def migrate() -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from app.db import prepare_sqlite_file
+    from app.db import close_pool, prepare_sqlite_file
 
     prepare_sqlite_file()
-    result = await run_forwards(app_name="all")
+    try:
+        result = await run_forwards(app_name="all")
+    finally:
+        await close_pool()
     if not result.success:
         raise SystemExit(f"migrate: {result.message}")
 

@@ -185,13 +185,15 @@ async def login_all(base: str, citizens: list[dict[str, Any]], n: int) -> list[h
     clients: list[httpx.AsyncClient] = []
 
     async def one(c: dict[str, Any]) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=base, timeout=120)
-        await client.get("/login")
-        r = await client.post("/login", data={"mobile": c["mobile"], "password": PASSWORD,
-                                              "_csrf_token": client.cookies.get("yw_csrf", "")})
-        if r.status_code != 303:
-            raise SystemExit(f"login {c['mobile']}: {r.status_code} {r.text[:300]}")
-        return client
+        async with httpx.AsyncClient(base_url=base, timeout=120) as login:
+            await login.get("/login")
+            r = await login.post("/login", data={"mobile": c["mobile"], "password": PASSWORD,
+                                                 "_csrf_token": login.cookies.get("yw_csrf", "")})
+            if r.status_code != 303:
+                raise SystemExit(f"login {c['mobile']}: {r.status_code} {r.text[:300]}")
+            # The session in a client with no connection yet: uvicorn closes a connection idle for 5 s, and
+            # the other logins take longer than that.
+            return httpx.AsyncClient(base_url=base, timeout=120, cookies=login.cookies)
 
     for c in citizens[:n]:
         clients.append(await one(c))
@@ -286,7 +288,6 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
     clients: list[httpx.AsyncClient] = []
     try:
         clients = await login_all(base, citizens, args.clients)
-        # Fresh keep-alive connections: uvicorn closes idle ones after 5 s, and logins take longer than that.
         await asyncio.gather(*(c.get("/healthz") for c in clients))
         print(f"logged in {len(clients)} citizens", flush=True)
         sub = await submissions(clients, citizens, args.seconds)

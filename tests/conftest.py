@@ -67,12 +67,10 @@ async def empty_database() -> None:
 @pytest.fixture
 async def db() -> AsyncIterator[None]:
     """An empty database for the test (the schema stays), and no cached copy of what it held."""
-    from app.catalog.search import forget_synonyms
-    from app.workdays.calendar import forget_calendar
+    from app.cache import forget_all
 
     await empty_database()
-    forget_synonyms()
-    forget_calendar()
+    forget_all()
     yield
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.cache import TTLCache
 from app.catalog.tables import SearchSynonym, ServiceItem
 
 MAX_QUERY = 50
@@ -96,22 +96,21 @@ def folds_of(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(a, b) for x, y in pairs for a, b in ((x, y), (y, x)) if 1 <= len(a) <= MAX_GRAM and b not in a]
 
 
-_synonyms: tuple[float, list[tuple[str, str]]] | None = None
+_synonyms = TTLCache(SYNONYM_TTL)
 
 
 def forget_synonyms() -> None:
     """Drop this worker's copy; other workers pick up a change within SYNONYM_TTL seconds."""
-    global _synonyms
-    _synonyms = None
+    _synonyms.forget()
 
 
 async def _synonym_pairs() -> list[tuple[str, str]]:
     """The synonym table, read at most every SYNONYM_TTL seconds: it is tiny and read on every search."""
-    global _synonyms
-    if _synonyms is None or time.monotonic() - _synonyms[0] > SYNONYM_TTL:
+    async def load() -> list[tuple[str, str]]:
         rows = await SearchSynonym.select(SearchSynonym.term, SearchSynonym.alternative)
-        _synonyms = (time.monotonic(), [(normalize(r["term"]), normalize(r["alternative"])) for r in rows])
-    return _synonyms[1]
+        return [(normalize(r["term"]), normalize(r["alternative"])) for r in rows]
+
+    return await _synonyms.get(None, load)
 
 
 async def variants(term: str) -> list[str]:

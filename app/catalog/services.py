@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.audit.services import record
+from app.cache import TTLCache
 from app.catalog.schema import FORMAT, FORMAT_VERSION, CatalogueErrors, validate_catalogue
 from app.catalog.search import folds_of, forget_synonyms, item_grams, normalize
 from app.catalog.tables import (
@@ -158,6 +159,7 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
         await (reindex_all() if folds_changed else reindex(touched))
         await record("catalog.import", actor_id=actor_id, subject_type="catalogue", subject_key=note[:64],
                      added=added, changed=changed, unchanged=unchanged)
+    _material_types.forget()  # this worker sees new names at once; others within GUIDE_TTL
     return ImportResult(len(materials), len(certificates), added, changed, unchanged)
 
 
@@ -243,9 +245,24 @@ class Guide:
     events: list[str]
 
 
+GUIDE_TTL = 60.0  # seconds; an item's own change shows at once (its version and updated_at are checked)
+_guides = TTLCache(GUIDE_TTL)
+
+
 async def guide(code: str, *, include_withdrawn: bool = False) -> Guide:
+    """The item with what its guide shows. A per-worker copy, checked against the item's row on every call
+    (one small query instead of five); a department's or material type's renaming shows within GUIDE_TTL."""
+    head = await ServiceItem.select(ServiceItem.id, ServiceItem.status, ServiceItem.version,
+                                    ServiceItem.updated_at).where(ServiceItem.code == code).first()
+    if head is None or (head["status"] != "published" and not include_withdrawn):
+        raise NotFound()
+    return await _guides.get((code, head["id"], head["version"], head["updated_at"], head["status"]),
+                             lambda: _load_guide(code))
+
+
+async def _load_guide(code: str) -> Guide:
     item = await ServiceItem.select().where(ServiceItem.code == code).first()
-    if item is None or (item["status"] != "published" and not include_withdrawn):
+    if item is None:
         raise NotFound()
     for key in ("procedure", "materials", "situations", "form"):
         item[key] = as_json(item[key])
@@ -253,12 +270,24 @@ async def guide(code: str, *, include_withdrawn: bool = False) -> Guide:
     certificate = None
     if item["certificate_type"]:
         certificate = await CertificateType.select().where(CertificateType.id == item["certificate_type"]).first()
-    codes = {m["material"] for m in item["materials"]}
-    names = {m["code"]: m["name"] for m in await MaterialType.select(MaterialType.code, MaterialType.name).where(
-        MaterialType.code.is_in(list(codes) or [""]))}
+    types = await material_types({m["material"] for m in item["materials"]})
+    names = {code: t["name"] for code, t in types.items()}
     events = await ServiceItemEvent.select(ServiceItemEvent.event).where(ServiceItemEvent.item == item["id"]).output(
         as_list=True)
     return Guide(item=item, department=department, certificate=certificate, material_names=names, events=events)
+
+
+_material_types = TTLCache(GUIDE_TTL)
+
+
+async def material_types(codes: set[str]) -> dict[str, dict[str, Any]]:
+    """id, code and name of the material types with these codes (a per-worker copy for GUIDE_TTL)."""
+    async def load() -> dict[str, dict[str, Any]]:
+        rows = await MaterialType.select(MaterialType.id, MaterialType.code, MaterialType.name).where(
+            MaterialType.code.is_in(list(codes) or [""]))
+        return {r["code"]: r for r in rows}
+
+    return await _material_types.get(frozenset(codes), load)
 
 
 def material_list(item: dict[str, Any], answers: dict[str, str]) -> list[dict[str, Any]]:

@@ -103,18 +103,19 @@ class FilingController(Controller):
         errors: dict[str, str] = {}
         keys = {m["key"] for m in f.item["materials"]}
         uploads = await store_files(files, keys, fields, errors)
-        case = await services.save_filing(f, user, fields, answers, uploads, fields.get("key", "") or f.key)
-        if case["state"] != "draft":
-            return Redirect(f"/cases/{case['case_no']}", status_code=303)  # a second click on submit
-        f.draft = case
-        f.materials = await services.material_slots(f.item, answers, f.holder, case["id"])
-        f.values = {k: v for k, v in fields.items() if k in {fld["key"] for fld in f.item["form"]}}
-        if fields.get("action") == "submit":
-            for name, message in services.check_complete(f, fields).items():
-                errors.setdefault(name, message)  # a refused upload's own message stays by its field
-            if not errors:
-                await services.submit_filing(f, case, user, ip=client_ip(request))
-                return with_flash(Redirect(f"/cases/{case['case_no']}", status_code=303), "case_submitted")
+        async with write_tx():  # the draft and its submission: one transaction, one commit
+            case = await services.save_filing(f, user, fields, answers, uploads, fields.get("key", "") or f.key)
+            if case["state"] != "draft":
+                return Redirect(f"/cases/{case['case_no']}", status_code=303)  # a second click on submit
+            f.draft = case
+            f.materials = await services.material_slots(f.item, answers, f.holder, case["id"], f.library)
+            f.values = {k: v for k, v in fields.items() if k in {fld["key"] for fld in f.item["form"]}}
+            if fields.get("action") == "submit":
+                for name, message in services.check_complete(f, fields).items():
+                    errors.setdefault(name, message)  # a refused upload's own message stays by its field
+                if not errors:
+                    await services.submit_filing(f, case, user, ip=client_ip(request))
+                    return with_flash(Redirect(f"/cases/{case['case_no']}", status_code=303), "case_submitted")
         if errors:
             return render(request, "pages/filings/apply.html", status_code=422, f=f, errors=errors)
         return with_flash(Redirect(f"/services/{code}/apply{f.holder_query}", status_code=303), "filing_saved")

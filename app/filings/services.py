@@ -11,8 +11,9 @@ from typing import Any
 from app.accounts.sessions import CurrentUser
 from app.audit.services import record
 from app.audit.tables import DataAccess
-from app.catalog.services import Guide, as_json, guide, material_list
-from app.catalog.tables import MaterialType, ServiceItem
+from app.cache import TTLCache
+from app.catalog.services import Guide, as_json, guide, material_list, material_types
+from app.catalog.tables import ServiceItem
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound
 from app.filings import workflow
@@ -54,6 +55,7 @@ class Filing:
     sources: dict[str, str]
     answers: dict[str, str]
     materials: list[MaterialSlot] = field(default_factory=list)
+    library: dict[int, dict[str, Any]] = field(default_factory=dict)  # the holder's valid materials by type
 
     @property
     def item(self) -> dict[str, Any]:
@@ -136,15 +138,9 @@ async def last_form(item_id: int, holder: Holder) -> dict[str, str] | None:
 
 # --- materials --------------------------------------------------------------------------------------------------
 
-async def _material_types(codes: set[str]) -> dict[str, dict[str, Any]]:
-    rows = await MaterialType.select(MaterialType.id, MaterialType.code, MaterialType.name).where(
-        MaterialType.code.is_in(list(codes) or [""]))
-    return {r["code"]: r for r in rows}
-
-
 async def _material_type_ids(item: dict[str, Any]) -> dict[str, int]:
     """The material type id behind each of the item's material keys."""
-    types = await _material_types({m["material"] for m in item["materials"]})
+    types = await material_types({m["material"] for m in item["materials"]})
     return {m["key"]: types[m["material"]]["id"] for m in item["materials"] if m["material"] in types}
 
 
@@ -160,16 +156,18 @@ async def library_for(holder: Holder, type_ids: list[int], today: date) -> dict[
     return found
 
 
-async def material_slots(item: dict[str, Any], answers: dict[str, str], holder: Holder,
-                         case_id: int | None) -> list[MaterialSlot]:
+async def material_slots(item: dict[str, Any], answers: dict[str, str], holder: Holder, case_id: int | None,
+                         library: dict[int, dict[str, Any]] | None = None) -> list[MaterialSlot]:
+    """The materials this filing needs, each with what is attached: the case's own, else the library's."""
     chosen = material_list(item, answers)
-    types = await _material_types({m["material"] for m in chosen})
+    types = await material_types({m["material"] for m in chosen})
     attached: dict[str, dict[str, Any]] = {}
     if case_id is not None:
         for row in await CaseMaterial.select(CaseMaterial.key, CaseMaterial.reused,
                                              *CaseMaterial.material.all_columns()).where(CaseMaterial.case == case_id):
             attached[row["key"]] = row
-    library = await library_for(holder, [t["id"] for t in types.values()], workflow.local_today())
+    if library is None:
+        library = await library_for(holder, [t["id"] for t in types.values()], workflow.local_today())
     slots = []
     for m in chosen:
         mtype = types.get(m["material"])
@@ -202,7 +200,10 @@ async def filing(user: CurrentUser, code: str, *, as_uscc: str = "", proxy_id: i
     answers = answers or {}
     filing_ = Filing(guide=g, holder=holder, proxy=consent, key=draft["idempotency_key"] if draft else new_key(),
                      draft=draft, values=values, sources=sources, answers=answers)
-    filing_.materials = await material_slots(g.item, answers, holder, draft["id"] if draft else None)
+    type_ids = [t["id"] for t in (await material_types({m["material"] for m in g.item["materials"]})).values()]
+    filing_.library = await library_for(holder, type_ids, workflow.local_today())
+    filing_.materials = await material_slots(g.item, answers, holder, draft["id"] if draft else None,
+                                             filing_.library)
     return filing_
 
 
@@ -218,9 +219,16 @@ def _new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(6))
 
 
+_halls = TTLCache(60.0)
+
+
 async def hall_for(department_id: int) -> int:
     """The service hall whose front desk accepts the department's items: the department itself if it is a
-    hall, else the hall of its region and level, else the nearest one up the tree."""
+    hall, else the hall of its region and level, else the nearest one up the tree (a per-worker copy)."""
+    return await _halls.get(department_id, lambda: _find_hall(department_id))
+
+
+async def _find_hall(department_id: int) -> int:
     current = await Department.select().where(Department.id == department_id).first()
     while current is not None:
         if current["kind"] == "hall":
@@ -247,12 +255,6 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
     """Create or update the draft with what was typed and uploaded (one transaction); return the case row.
 
     The idempotency key comes from the form: a second post of a submitted form finds the submitted case."""
-    existing = await Case.select().where(Case.idempotency_key == key[:43]).first()
-    if existing is not None:
-        if existing["applicant"] != user.id:
-            raise Forbidden()
-        if existing["state"] != "draft":
-            return existing
     item = f.item
     known = {fld["key"] for fld in item["form"]}
     data = {k: v[:5000] for k, v in form.items() if k in known}
@@ -260,7 +262,13 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
     answers = {k: v for k, v in answers.items() if v in situations.get(k, set())}
     material_type = await _material_type_ids(item)
     now = utcnow()
-    async with write_tx():
+    async with write_tx():  # the key is looked up inside: a double click's second post waits, then finds it
+        existing = await Case.select().where(Case.idempotency_key == key[:43]).first()
+        if existing is not None:
+            if existing["applicant"] != user.id:
+                raise Forbidden()
+            if existing["state"] != "draft":
+                return existing
         if existing is None:
             department = item["department"]
             case_id = (await Case.insert(Case(
@@ -326,10 +334,10 @@ async def submit_filing(f: Filing, case: dict[str, Any], user: CurrentUser, *, i
     if reuse:
         now = utcnow()
         async with write_tx():
-            for slot in reuse:
-                await CaseMaterial.delete().where(CaseMaterial.case == case["id"], CaseMaterial.key == slot.key)
-                await CaseMaterial.insert(CaseMaterial(case=case["id"], key=slot.key, material=slot.attached["id"],
-                                                       reused=True, created_at=now))
+            await CaseMaterial.delete().where(CaseMaterial.case == case["id"],
+                                              CaseMaterial.key.is_in([slot.key for slot in reuse]))
+            await CaseMaterial.insert(*[CaseMaterial(case=case["id"], key=slot.key, material=slot.attached["id"],
+                                                     reused=True, created_at=now) for slot in reuse])
     return await workflow.submit_case(case, user, ip=ip)
 
 

@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from app.accounts.sessions import CurrentUser
-from app.accounts.tables import User
 from app.audit.services import record
 from app.db import utcnow, write_tx
 from app.errors import Conflict, DomainError, Forbidden, NotFound
@@ -229,11 +228,10 @@ async def _announce(case: dict[str, Any], t: Transition, opinion: str) -> None:
     recipients = {case["applicant"]}
     mobile = ""
     if case["holder_person"] is not None:
-        holder_user = await User.select(User.id).where(User.person == case["holder_person"]).first()
-        if holder_user:
-            recipients.add(holder_user["id"])
-        person = await Person.select(Person.mobile).where(Person.id == case["holder_person"]).first()
-        mobile = person["mobile"] if person else ""
+        rows = await Person.raw("SELECT p.mobile, u.id AS user_id FROM person p "
+                                "LEFT JOIN app_user u ON u.person = p.id WHERE p.id = {}", case["holder_person"])
+        recipients.update(r["user_id"] for r in rows if r["user_id"] is not None)
+        mobile = rows[0]["mobile"] if rows else ""
     for user_id in sorted(recipients):
         await notify(user_id, title, body, link)
     if mobile:

@@ -7,7 +7,6 @@ page, so each year is turned once into a sorted array of its working days and ev
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 from app.audit.services import record
+from app.cache import TTLCache
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, NotFound
 from app.i18n import TIMEZONE, _
@@ -143,22 +143,21 @@ def local_today() -> date:
 
 # --- the admin's table -------------------------------------------------------------------------------------
 
-_cached: tuple[float, WorkCalendar] | None = None
+_cached = TTLCache(CACHE_TTL)
 
 
 def forget_calendar() -> None:
     """Drop this worker's copy; the next load_calendar() reads the table again."""
-    global _cached
-    _cached = None
+    _cached.forget()
 
 
 async def load_calendar() -> WorkCalendar:
     """The calendar with the table's overrides, read at most every CACHE_TTL seconds per worker."""
-    global _cached
-    if _cached is None or time.monotonic() - _cached[0] > CACHE_TTL:
+    async def load() -> WorkCalendar:
         rows = await CalendarDay.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)
-        _cached = (time.monotonic(), WorkCalendar({_as_date(r["day"]): (r["is_workday"], r["name"]) for r in rows}))
-    return _cached[1]
+        return WorkCalendar({_as_date(r["day"]): (r["is_workday"], r["name"]) for r in rows})
+
+    return await _cached.get(None, load)
 
 
 async def days_in_year(year: int) -> list[dict[str, Any]]:
