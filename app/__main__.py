@@ -21,11 +21,14 @@ def keys_init() -> None:
     os.chmod(settings.keys_dir, 0o700)
     if settings.secret_file.exists():
         print(f"keys: {settings.secret_file} already exists, kept")
-        return
-    fd = os.open(settings.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fp:
-        fp.write(secrets.token_urlsafe(48))
-    print(f"keys: wrote {settings.secret_file}")
+    else:
+        fd = os.open(settings.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fp:
+            fp.write(secrets.token_urlsafe(48))
+        print(f"keys: wrote {settings.secret_file}")
+    from app.certificates.keys import ca_cert_path, init_ca
+
+    print(f"keys: {'created' if init_ca() else 'kept'} the certificate root CA {ca_cert_path()}")
 
 
 async def migrate() -> None:

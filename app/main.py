@@ -10,6 +10,7 @@ from litestar.static_files import create_static_files_router
 from app.accounts.controllers import AccountController, OfficeController
 from app.catalog.admin_controllers import CatalogAdminController
 from app.catalog.controllers import CatalogController
+from app.certificates.pdf import shutdown_pool
 from app.db import close_pool, start_pool
 from app.filings.controllers import FilingController, OfficeCaseController, ProxyController, TrackController
 from app.filings.storage import limits
@@ -52,7 +53,7 @@ def create_app() -> Litestar:
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[start_pool],
-        on_shutdown=[close_pool],
+        on_shutdown=[close_pool, shutdown_pool],
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="debug" if settings.debug else "never",
                                      loggers={"yiwang": {"level": "INFO", "handlers": ["queue_listener"],

@@ -13,6 +13,7 @@ from app.catalog.tables import (
     ServiceItemEvent,
     ServiceItemVersion,
 )
+from app.certificates.tables import Certificate, CertificateCounter
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material, ProxyConsent
 from app.lifelong.tables import EnterpriseMember
 from app.notify.tables import Notification, OutboxMessage
@@ -46,6 +47,8 @@ TABLES = [
     CaseStep,
     Material,
     CaseMaterial,
+    Certificate,
+    CertificateCounter,
 ]
 
 APP_CONFIG = AppConfig(

@@ -32,6 +32,7 @@ class Settings:
     login_window_minutes: int
     debug: bool
     bench_baseline: bool
+    public_url: str
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,4 +73,5 @@ def get_settings() -> Settings:
         login_window_minutes=int(os.environ.get("YIWANG_LOGIN_WINDOW_MINUTES", "15")),
         debug=_bool("YIWANG_DEBUG", False),
         bench_baseline=_bool("YIWANG_BENCH_BASELINE", False),
+        public_url=os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000"),
     )

@@ -43,10 +43,12 @@ else:
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 from app.__main__ import migrate  # noqa: E402 - the environment above must be set before the app is imported
+from app.certificates.keys import init_ca  # noqa: E402
 from app.piccolo_app import TABLES  # noqa: E402
 from app.settings import get_settings  # noqa: E402
 
 asyncio.run(migrate())
+init_ca()  # the local root CA that signs the departments' certificate keys, as `keys init` makes it
 
 
 @pytest.fixture

@@ -58,11 +58,17 @@ class Hall:
     hall: Department
 
 
-async def hall() -> Hall:
+async def hall(*, certificate: bool = False) -> Hall:
+    """The police department, the hall's front desk, a citizen; the item issues 户口迁移证明 if `certificate`."""
     await seed_departments()
     doc = catalogue()
     item = next(i for i in doc["items"] if i["code"] == ITEM)
     item.update(form=FORM, materials=MATERIALS)
+    if certificate:
+        doc["material_types"].append({"code": "MIGRATION_CERT", "name": "户口迁移证明"})
+        doc["certificate_types"].append({"code": "MIGRATION_CERT_E", "name": "户口迁移证明",
+                                         "material": "MIGRATION_CERT", "validity_years": 5})
+        item["certificate"] = "MIGRATION_CERT_E"
     await import_catalogue(doc)
     departments = {d.code: d for d in await Department.objects().where(
         Department.code.is_in(["ZH-POLICE", "ZH-HALL", "ZH-MARKET"]))}

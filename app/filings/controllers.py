@@ -279,6 +279,10 @@ class OfficeCaseController(Controller):
                 await workflow.reject_case(case, user, ip=ip, reason=opinion, version=version)
             elif action in DECISIONS:
                 await DECISIONS[action](case, user, ip=ip, opinion=opinion, version=version)
+                if action == "approve":
+                    from app.certificates.services import ensure_pdfs_for_case
+
+                    await ensure_pdfs_for_case(case["id"])
             else:
                 raise NotFound()
         except DomainError as exc:

@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from PIL import Image
+from PIL import Image, ImageFile
 
 from app.errors import DomainError
 from app.i18n import _
@@ -152,6 +152,8 @@ def _verify_image(path: Path, content_type: str, field: str) -> None:
     PNG: `verify()` reads every chunk and checks its CRC. JPEG: Pillow's `verify()` checks nothing, so the
     image is decoded at 1/8 scale (the DCT does the scaling: little memory), which reads every scan."""
     formats = PIL_FORMATS[content_type]
+    # Importing WeasyPrint sets this process-wide to True; a truncated upload must never pass as whole.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(path, formats=[formats[0]]) as im:
             width, height = im.size
@@ -221,3 +223,23 @@ async def store_upload(upload: Any, field: str) -> StoredFile:
             await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
     return StoredFile(sha256=sha, size=size, content_type=content_type,
                       filename=display_name(getattr(upload, "filename", None)))
+
+
+def _keep_bytes(data: bytes, sha: str) -> None:
+    target = material_path(sha)
+    if target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = limits().root / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / secrets.token_hex(16)
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o640)
+    os.replace(tmp, target)
+
+
+async def store_bytes(data: bytes, content_type: str, filename: str) -> StoredFile:
+    """Keep a file the server made itself (a signed certificate) under its SHA-256, like an upload."""
+    sha = hashlib.sha256(data).hexdigest()
+    await anyio.to_thread.run_sync(_keep_bytes, data, sha)
+    return StoredFile(sha256=sha, size=len(data), content_type=content_type, filename=display_name(filename))

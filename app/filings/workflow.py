@@ -212,6 +212,10 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
                     ProxyConsent.id == case["proxy_consent"])
             await record(f"case.{action}", actor_id=user.id, subject_type="case", subject_key=case["case_no"], ip=ip,
                          from_state=case["state"], to_state=t.target)
+            if t.target == "approved":  # the certificate commits with the approval
+                from app.certificates.services import issue_for_case
+
+                await issue_for_case(case, user, today)
             await _announce(case, t, opinion)
     if not changed:
         # Another officer (or a double click) changed the case between our read and our write.

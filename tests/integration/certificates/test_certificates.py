@@ -1,0 +1,96 @@
+"""Certificates: issued with the approval, rendered to a real signed PDF, checked, revoked; WeasyPrint's fetcher."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from app.certificates import pdf as certificate_pdf
+from app.certificates.services import by_number, check_file, revoke, signature_ok
+from app.certificates.tables import Certificate
+from app.errors import Forbidden
+from app.filings.storage import material_path
+from app.filings.tables import Material
+from tests import factories
+from tests.filing_fixture import hall
+from tests.integration.filings.test_filing import as_current, filed_case, officer_act
+
+pytestmark = pytest.mark.anyio
+
+
+async def approved_certificate(client, h) -> dict:
+    case = await filed_case(client, h)
+    for officer, action in ((h.clerk, "accept"), (h.reviewer, "review"), (h.approver, "approve")):
+        await factories.login(client, officer.mobile)
+        assert (await officer_act(client, case.case_no, action, "同意")).status_code == 303
+    row = await Certificate.select().where(Certificate.case == case.id).first()
+    assert row is not None
+    return await by_number(row["cert_no"])
+
+
+async def test_approval_issues_a_signed_pdf_certificate(client) -> None:
+    h = await hall(certificate=True)
+    cert = await approved_certificate(client, h)
+    assert cert["state"] == "issued" and cert["holder_name"] == h.person.name
+    assert re.fullmatch(r"\d{19}", cert["cert_no"]) and cert["valid_until"] is not None
+    data = material_path(cert["pdf_sha256"]).read_bytes()
+    assert data.startswith(b"%PDF") and len(data) == cert["pdf_size"] < 300_000
+
+    reader = PdfReader(io.BytesIO(data))
+    text = re.sub(r"\s", "", reader.pages[0].extract_text())  # the title is letter-spaced
+    assert h.person.name in text and cert["cert_no"] in text and "户口迁移证明" in text
+    fonts = [f["/FontDescriptor"] for font in reader.pages[0]["/Resources"]["/Font"].values()
+             for f in font.get_object()["/DescendantFonts"]]
+    assert fonts and all(re.match(r"^/[A-Z]{6}\+", str(d["/FontName"])) for d in fonts)  # subset
+    assert all(any(k in d for k in ("/FontFile", "/FontFile2", "/FontFile3")) for d in fonts)  # embedded
+
+    assert await signature_ok(data)
+    flipped = bytearray(data)
+    flipped[len(flipped) // 3] ^= 0x01
+    assert not await signature_ok(bytes(flipped))
+    assert (await check_file(cert, data)).verdict == "original"
+    assert (await check_file(cert, bytes(flipped))).verdict == "altered"
+
+    # The certificate is in the holder's library as the material its type stands for.
+    material = await Material.select().where(Material.id == cert["material"]).first()
+    assert material["holder_person"] == h.person.id and material["sha256"] == cert["pdf_sha256"]
+
+
+async def test_numbers_count_up_per_type_and_year(client) -> None:
+    h = await hall(certificate=True)
+    first = await approved_certificate(client, h)
+    second = await approved_certificate(client, h)
+    assert int(second["cert_no"][-6:]) == int(first["cert_no"][-6:]) + 1
+
+
+async def test_revocation_by_the_issuing_department_only(client) -> None:
+    h = await hall(certificate=True)
+    cert = await approved_certificate(client, h)
+    with pytest.raises(Forbidden):
+        await revoke(cert, await as_current(h.other_reviewer.id), "错误", ip="127.0.0.1")
+    await revoke(cert, await as_current(h.approver.id), "申请人提供虚假材料", ip="127.0.0.1")
+    revoked = await by_number(cert["cert_no"])
+    assert revoked["state"] == "revoked" and revoked["revoked_reason"] == "申请人提供虚假材料"
+    material = await Material.select(Material.deleted_at).where(Material.id == cert["material"]).first()
+    assert material["deleted_at"] is not None  # no longer stands in for an upload
+
+
+def test_the_fetcher_serves_only_our_static_files() -> None:
+    fetcher = certificate_pdf._fetcher()
+    assert fetcher.fetch(certificate_pdf.ASSET_BASE + "img/emblem.svg").read().startswith(b"<svg")
+    for url in ("file:///etc/passwd", "http://example.com/x.css", "https://127.0.0.1/",
+                certificate_pdf.ASSET_BASE + "../app/settings.py", certificate_pdf.ASSET_BASE + "%2e%2e/pyproject.toml",
+                "data:text/plain,hello"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+
+
+def test_a_template_reaching_outside_renders_without_it() -> None:
+    html = ('<html><body><p>证照</p><img src="file:///etc/passwd"><img src="http://example.com/a.png">'
+            '<link rel="stylesheet" href="file:///etc/passwd"><img src="img/emblem.svg"></body></html>')
+    out = certificate_pdf.render_pdf(html)
+    text = PdfReader(io.BytesIO(out)).pages[0].extract_text()
+    assert "证照" in text and "root:" not in text
