@@ -15,19 +15,16 @@ from app.settings import get_settings
 
 
 def keys_init() -> None:
-    """Create the session secret once (0600 in a 0700 folder outside git); never overwrite it."""
-    settings = get_settings()
-    settings.keys_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(settings.keys_dir, 0o700)
-    if settings.secret_file.exists():
-        print(f"keys: {settings.secret_file} already exists, kept")
-    else:
-        fd = os.open(settings.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fp:
-            fp.write(secrets.token_urlsafe(48))
-        print(f"keys: wrote {settings.secret_file}")
-    from app.certificates.keys import ca_cert_path, init_ca
+    """Create the session secret and the certificate root CA once (0600 files in 0700 folders outside git);
+    never overwrite them."""
+    from app.certificates.keys import ca_cert_path, init_ca, private_dir, write_new
 
+    settings = get_settings()
+    private_dir(settings.keys_dir)
+    if write_new(settings.secret_file, secrets.token_urlsafe(48).encode(), 0o600):
+        print(f"keys: wrote {settings.secret_file}")
+    else:
+        print(f"keys: {settings.secret_file} already exists, kept")
     print(f"keys: {'created' if init_ca() else 'kept'} the certificate root CA {ca_cert_path()}")
 
 

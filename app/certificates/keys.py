@@ -38,13 +38,13 @@ def ca_cert_path() -> Path:
     return ca_dir() / "root.cert.pem"
 
 
-def _private_dir(path: Path) -> Path:
+def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     return path
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> bool:
+def write_new(path: Path, data: bytes, mode: int) -> bool:
     """Write a file that must not exist yet (another worker may be writing it too): False if it existed."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -71,7 +71,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def init_ca() -> bool:
     """Create the root CA once; never overwrite it. True if it was created now."""
-    folder = _private_dir(ca_dir())
+    folder = private_dir(ca_dir())
     key_path, cert_path = folder / "root.key.pem", ca_cert_path()
     if key_path.exists() and cert_path.exists():
         return False
@@ -89,7 +89,7 @@ def init_ca() -> bool:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    if not _write_new(key_path, _pem_key(key), 0o600):
+    if not write_new(key_path, _pem_key(key), 0o600):
         return False
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return True
@@ -97,7 +97,7 @@ def init_ca() -> bool:
 
 def department_signer(code: str, name: str) -> SignerFiles:
     """The department's signing key and certificate, issued by the root CA the first time it is needed."""
-    folder = _private_dir(get_settings().keys_dir / "departments")
+    folder = private_dir(get_settings().keys_dir / "departments")
     safe = "".join(ch for ch in code if ch.isalnum() or ch in "-_")[:60]
     key_path, cert_path = folder / f"{safe}.key.pem", folder / f"{safe}.cert.pem"
     files = SignerFiles(key=key_path, cert=cert_path, ca_cert=ca_cert_path())
@@ -130,5 +130,5 @@ def _issue_signer(name: str, key_path: Path, cert_path: Path) -> None:
         .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     )
     key_path.unlink(missing_ok=True)
-    _write_new(key_path, _pem_key(key), 0o600)
+    write_new(key_path, _pem_key(key), 0o600)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

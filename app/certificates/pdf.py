@@ -44,12 +44,11 @@ def _fetcher() -> object:
         """Our static files, nothing else."""
 
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
-            if not url.startswith(ASSET_BASE):
-                log.warning("certificate render: refused %s", url[:200])
-                raise ValueError(f"refused: {url[:80]}")
-            relative = unquote(urlsplit(url).path).removeprefix(urlsplit(ASSET_BASE).path)
-            path = (STATIC / relative).resolve()
-            if not path.is_relative_to(STATIC) or not path.is_file():
+            path = None
+            if url.startswith(ASSET_BASE):
+                relative = unquote(urlsplit(url).path).removeprefix(urlsplit(ASSET_BASE).path)
+                path = (STATIC / relative).resolve()
+            if path is None or not path.is_relative_to(STATIC) or not path.is_file():
                 log.warning("certificate render: refused %s", url[:200])
                 raise ValueError(f"refused: {url[:80]}")
             mime = {".svg": "image/svg+xml", ".css": "text/css", ".png": "image/png"}.get(path.suffix,

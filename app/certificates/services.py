@@ -25,15 +25,13 @@ from app.certificates.tables import Certificate, CertificateCounter
 from app.db import utcnow, write_tx
 from app.errors import DomainError, Forbidden, NotFound
 from app.filings.services import guide_by_id
-from app.filings.storage import material_path, store_bytes
-from app.filings.tables import Material
-from app.i18n import _, fmt_date
+from app.filings.storage import store_bytes
+from app.filings.tables import Case, Material
+from app.i18n import _
 from app.notify.services import notify
 from app.registry.tables import Department, LegalEntity, Person
-from app.registry.validators import mask_name
 from app.settings import get_settings
 from app.web.templating import make_environment
-from app.workdays.calendar import local_today
 
 log = logging.getLogger("yiwang.certificates")
 
@@ -142,9 +140,7 @@ def seal_svg(department: str, purpose: str) -> Markup:
 _env = make_environment()
 
 
-async def certificate_html(cert: dict[str, Any]) -> str:
-    ctype = await CertificateType.select().where(CertificateType.id == cert["certificate_type"]).first()
-    department = await Department.select().where(Department.id == cert["department"]).first()
+def certificate_html(cert: dict[str, Any], ctype: dict[str, Any], department: dict[str, Any]) -> str:
     url = verify_url(cert["cert_no"])
     template = _env.get_or_select_template([f"components/certificates/pdf/{ctype['code'].lower()}.html",
                                             "components/certificates/pdf/generic.html"])
@@ -158,21 +154,18 @@ async def ensure_pdf(cert: dict[str, Any]) -> dict[str, Any]:
     library as the material the certificate type stands for. Returns the updated row."""
     if cert["pdf_sha256"]:
         return cert
-    department = await Department.select(Department.code, Department.name).where(
-        Department.id == cert["department"]).first()
+    department = await Department.select().where(Department.id == cert["department"]).first()
+    ctype = await CertificateType.select().where(CertificateType.id == cert["certificate_type"]).first()
     signer = await asyncio.to_thread(keys.department_signer, department["code"], department["name"])
-    html = await certificate_html(cert)
+    html = certificate_html(cert, ctype, department)
     pdf = await produce(html, SignRequest(key=str(signer.key), cert=str(signer.cert), ca_cert=str(signer.ca_cert),
                                           reason=_("Electronic certificate %(no)s", no=cert["cert_no"]),
                                           location=department["name"]))
-    ctype = await CertificateType.select().where(CertificateType.id == cert["certificate_type"]).first()
     stored = await store_bytes(pdf, "application/pdf", f"{ctype['name']}{cert['cert_no']}.pdf")
     async with write_tx():
         current = await Certificate.select().where(Certificate.id == cert["id"]).first()
         if current["pdf_sha256"]:  # another request rendered it meanwhile: theirs stands
             return current
-        from app.filings.tables import Case
-
         case = await Case.select(Case.applicant).where(Case.id == cert["case"]).first()
         material = (await Material.insert(Material(
             holder_person=cert["holder_person"], holder_entity=cert["holder_entity"],
@@ -197,14 +190,6 @@ async def ensure_pdfs_for_case(case_id: int) -> None:
 
 # --- reading ------------------------------------------------------------------------------------------------
 
-def status_of(cert: dict[str, Any], today: date) -> str:
-    if cert["state"] == "revoked":
-        return "revoked"
-    if cert["valid_until"] is not None and cert["valid_until"] < today:
-        return "expired"
-    return "valid"
-
-
 async def by_number(cert_no: str) -> dict[str, Any]:
     cert = await Certificate.select(*Certificate.all_columns(), Certificate.certificate_type.name.as_alias("type_name"),
                                     Certificate.department.name.as_alias("department_name")).where(
@@ -212,35 +197,6 @@ async def by_number(cert_no: str) -> dict[str, Any]:
     if cert is None:
         raise NotFound()
     return cert
-
-
-async def may_download(user: CurrentUser, cert: dict[str, Any]) -> bool:
-    """The holder (a person, or an enterprise's legal representative or agent), a guardian's filer, or an
-    officer of the issuing department."""
-    from app.filings.workflow import may_act_for_holder
-
-    if user.is_officer:
-        return user.department_id == cert["department"]
-    case = {"applicant": None, "holder_person": cert["holder_person"], "holder_entity": cert["holder_entity"]}
-    return await may_act_for_holder(user, case)
-
-
-async def wallet(user: CurrentUser) -> list[dict[str, Any]]:
-    if user.person_id is None:
-        return []
-    rows = await Certificate.select(*Certificate.all_columns(),
-                                    Certificate.certificate_type.name.as_alias("type_name"),
-                                    Certificate.department.name.as_alias("department_name")).where(
-        Certificate.holder_person == user.person_id).order_by(Certificate.id, ascending=False)
-    today = local_today()
-    for row in rows:
-        row["status"] = status_of(row, today)
-    return rows
-
-
-async def pdf_bytes(cert: dict[str, Any]) -> bytes:
-    cert = await ensure_pdf(cert)
-    return await asyncio.to_thread(material_path(cert["pdf_sha256"]).read_bytes)
 
 
 # --- verification ---------------------------------------------------------------------------------------------
@@ -307,16 +263,7 @@ async def revoke(cert: dict[str, Any], user: CurrentUser, reason: str, *, ip: st
             await Material.update({Material.deleted_at: now}).where(Material.id == cert["material"])
         await record("certificate.revoke", actor_id=user.id, subject_type="certificate", subject_key=cert["cert_no"],
                      ip=ip, reason=reason)
-        from app.filings.tables import Case
-
         case = await Case.select(Case.applicant).where(Case.id == cert["case"]).first()
         await notify(case["applicant"], _("Certificate %(no)s was revoked", no=cert["cert_no"]), reason,
                      f"/verify/{cert['cert_no']}")
 
-
-def masked_holder(cert: dict[str, Any]) -> str:
-    return cert["holder_name"] if cert["holder_entity"] else mask_name(cert["holder_name"])
-
-
-def fmt_validity(cert: dict[str, Any]) -> str:
-    return fmt_date(cert["valid_until"]) if cert["valid_until"] else _("Long-term")

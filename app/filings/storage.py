@@ -174,12 +174,15 @@ def _verify_image(path: Path, content_type: str, field: str) -> None:
         raise UploadRejected(_("The image file is damaged or incomplete."), field) from None
 
 
-def _verify_and_keep(tmp: Path, content_type: str, sha: str, field: str) -> None:
-    """In a worker thread: check the whole file, then move it to its content address (or drop it: already there)."""
-    if content_type == "application/pdf":
-        _verify_pdf(tmp, field)
-    else:
-        _verify_image(tmp, content_type, field)
+def _new_tmp() -> Path:
+    """A fresh, server-named path in the materials folder's tmp/ (same file system: the move is atomic)."""
+    tmp_dir = limits().root / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    return tmp_dir / secrets.token_hex(16)
+
+
+def _keep(tmp: Path, sha: str) -> None:
+    """Move a checked file to its content address, or drop it if those bytes are already there."""
     target = material_path(sha)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_file():
@@ -189,15 +192,22 @@ def _verify_and_keep(tmp: Path, content_type: str, sha: str, field: str) -> None
     os.replace(tmp, target)  # atomic; a concurrent upload of the same bytes writes the same content
 
 
+def _verify_and_keep(tmp: Path, content_type: str, sha: str, field: str) -> None:
+    """In a worker thread: check the whole file, then keep it under its content address."""
+    if content_type == "application/pdf":
+        _verify_pdf(tmp, field)
+    else:
+        _verify_image(tmp, content_type, field)
+    _keep(tmp, sha)
+
+
 async def store_upload(upload: Any, field: str) -> StoredFile:
     """Stream the upload to a temp file (refusing it as soon as it passes the size limit), check its content
     off the event loop, and keep it under its SHA-256. Raises UploadRejected; nothing is left behind then.
 
     `upload` is a Litestar UploadFile, or anything with `async read(size)` and `filename`."""
     lim = limits()
-    tmp_dir = lim.root / "tmp"
-    await anyio.to_thread.run_sync(lambda: tmp_dir.mkdir(parents=True, exist_ok=True))
-    tmp = tmp_dir / secrets.token_hex(16)
+    tmp = await anyio.to_thread.run_sync(_new_tmp)
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -226,16 +236,9 @@ async def store_upload(upload: Any, field: str) -> StoredFile:
 
 
 def _keep_bytes(data: bytes, sha: str) -> None:
-    target = material_path(sha)
-    if target.is_file():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = limits().root / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / secrets.token_hex(16)
+    tmp = _new_tmp()
     tmp.write_bytes(data)
-    os.chmod(tmp, 0o640)
-    os.replace(tmp, target)
+    _keep(tmp, sha)
 
 
 async def store_bytes(data: bytes, content_type: str, filename: str) -> StoredFile:
