@@ -21,6 +21,9 @@ class CertificateType(Table):
     name = Varchar(length=60)
     material = ForeignKey(MaterialType)
     validity_years = Integer(null=True, default=None)
+    # What the certificate prints, in order: [{"label": …, "source": "form.<key>" | "holder.<field>" | "case.<field>"}];
+    # empty → the case's form facts (no contact details). The layout is components/certificates/pdf/<code>.html.
+    fields = JSON(default="[]")
 
 
 class ServiceItem(Table):

@@ -30,6 +30,7 @@ class Certificate(Table):
     pdf_sha256 = Varchar(length=64, default="", index=True)
     pdf_size = BigInt(default=0)
     material = ForeignKey(Material, null=True)
+    expiry_notified_at = Timestamptz(null=True, default=None)  # the holder was told it expired
     created_at = Timestamptz()
 
 
