@@ -108,6 +108,19 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
+async def jobs_run() -> None:
+    """Every scheduled job once (idempotent): for an operator's cron when in-process jobs are off."""
+    from app import jobs
+    from app.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        for name, count in (await jobs.run_all()).items():
+            print(f"{name}: {count}")
+    finally:
+        await close_pool()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description="Yiwang operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     p_catalog = sub.add_parser("catalog", help="import or export a whole catalogue (JSON, see app/catalog/FORMAT.md)")
     p_catalog.add_argument("action", choices=["import", "export"])
     p_catalog.add_argument("file")
+    p_jobs = sub.add_parser("jobs", help="scheduled jobs (expiry notices …)")
+    p_jobs.add_argument("action", choices=["run"])
     p_keys = sub.add_parser("keys", help="key management")
     p_keys.add_argument("action", choices=["init"])
     args = parser.parse_args(argv)
@@ -137,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(seed(args))
     elif args.command == "catalog":
         asyncio.run(catalog(args))
+    elif args.command == "jobs":
+        asyncio.run(jobs_run())
     elif args.command == "keys":
         keys_init()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from app.accounts.passwords import hash_password
 from app.accounts.tables import OfficerRole, User
@@ -63,7 +64,7 @@ async def seed_departments() -> None:
 
 async def seed_demo() -> str:
     if await User.exists().where(User.mobile == FAMILY[0].mobile):
-        return "already seeded (left as it is)"
+        return "already seeded (left as it is)" + await seed_demo_filings()
     await seed_departments()
     password_hash = await hash_password(DEMO_PASSWORD)
     rng = random.Random(DEMO_SEED)
@@ -133,8 +134,9 @@ async def seed_demo() -> str:
 
     counts = await load_registry(REGISTRY_PERSONS, REGISTRY_ENTITIES, seed=DEMO_SEED)
     catalogue = await import_catalogue(load_file(str(DEMO_CATALOGUE)), note="demo catalogue")
+    filings = await seed_demo_filings()
     return (f"{len(departments)} departments, {counts['persons'] + len(FAMILY)} persons, "
-            f"{counts['legal_entities'] + 2} legal entities, {catalogue.items_added} service items; "
+            f"{counts['legal_entities'] + 2} legal entities, {catalogue.items_added} service items{filings}; "
             f"log in as {FAMILY[0].mobile} / {DEMO_PASSWORD}")
 
 
@@ -145,3 +147,100 @@ async def _officer(mobile: str, name: str, department_id: int, roles: tuple[str,
     await user.save()
     for role in roles:
         await OfficerRole(user=user.id, role=role).save()
+
+
+# --- demo filings: real cases through the real workflow, so their certificates are real too --------------------
+
+@dataclass(frozen=True)
+class DemoFiling:
+    applicant: str  # a FAMILY key
+    code: str
+    answers: dict[str, str]
+    form: dict[str, str]
+    uploads: tuple[str, ...]  # material keys the applicant uploads (a generated scan)
+    for_firm: bool = False  # filed for the applicant's enterprise
+
+
+DEMO_FILINGS = (
+    # 陈志明 renews his driving licence: the electronic licence then stands in for the paper one (免提交) when he
+    # applies for the freight drivers' qualification.
+    DemoFiling("father", "440400-GA-002", {"license_class": "small", "channel": "online"},
+               {"change_reason": "有效期满换证",
+                "residence_address": "广东省珠海市香洲区情侣中路39号海滨花园5栋1203房"},
+               ("id_card", "driver_license")),
+    # His company widens its business scope and gets a new electronic business licence.
+    DemoFiling("father", "440400-SCJG-002",
+               {"change_name": "no", "change_address": "no", "change_legal_rep": "no", "change_capital": "none",
+                "change_scope": "general", "change_shareholder": "no", "change_type": "no", "change_officers": "no",
+                "license_form": "electronic", "agent": "legal_rep"},
+               {"change_items": "经营范围",
+                "business_scope": "软件开发；信息系统集成服务；人工智能应用软件开发；数据处理和存储支持服务",
+                "contact_name": "陈志明", "contact_mobile": "13800000001"},
+               ("application", "resolution", "articles"), for_firm=True),
+)
+
+
+def _scan(title: str) -> bytes:
+    """A stand-in scanned page (PNG) for a demo upload."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (620, 877), "#fbfaf6")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 30, 590, 847), outline="#8b8b8b", width=3)
+    for y in range(140, 800, 36):
+        draw.line((70, y, 550 - (y * 7) % 160, y), fill="#c9c9c9", width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def _officer_of(department_id: int, role: str) -> int:
+    row = await OfficerRole.select(OfficerRole.user).where(
+        OfficerRole.role == role, OfficerRole.user.department == department_id).first()
+    return row["user"]
+
+
+async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str) -> dict[str, Any]:
+    """Filed, accepted by the hall's front desk, reviewed and approved by the department: as on the pages."""
+    from app.accounts.sessions import current_user_by_id
+    from app.certificates.services import ensure_pdfs_for_case
+    from app.filings import services, workflow
+    from app.filings.storage import store_bytes
+
+    user = await current_user_by_id(user_id)
+    f = await services.filing(user, plan.code, as_uscc=uscc if plan.for_firm else "", answers=plan.answers)
+    names = {slot.key: slot.name for slot in f.materials}
+    uploads = [services.Upload(key, await store_bytes(_scan(names[key]), "image/png", f"{names[key]}.png"), None)
+               for key in plan.uploads]
+    form = {**f.values, **plan.form}
+    if "license_number" in {fld["key"] for fld in f.item["form"]}:
+        form["license_number"] = f.holder.person["id_number"]  # a driving licence's number is the ID number
+    case = await services.save_filing(f, user, form, plan.answers, uploads, f.key)
+    f.materials = await services.material_slots(f.item, plan.answers, f.holder, case["id"], f.library)
+    problems = services.check_complete(f, form)
+    if problems:
+        raise RuntimeError(f"demo filing {plan.code} is incomplete: {problems}")
+    case = await services.submit_filing(f, case, user, ip="")
+    steps = ((case["hall"], "clerk", workflow.accept_case, "材料齐全，予以受理。"),
+             (case["department"], "reviewer", workflow.review_case, "经审查，符合办理条件。"),
+             (case["department"], "approver", workflow.approve_case, "准予办理。"))
+    for department_id, role, act, opinion in steps:
+        officer = await current_user_by_id(await _officer_of(department_id, role))
+        case = await act(await workflow.load_case(case["case_no"]), officer, ip="", opinion=opinion)
+    await ensure_pdfs_for_case(case["id"])
+    return case
+
+
+async def seed_demo_filings() -> str:
+    """The demo filings, unless the demo citizens already have cases."""
+    users = {p.key: await User.select(User.id).where(User.mobile == p.mobile).first() for p in FAMILY if p.mobile}
+    from app.filings.tables import Case
+
+    if await Case.exists().where(Case.applicant.is_in([u["id"] for u in users.values()])):
+        return ""
+    firm = await LegalEntity.select(LegalEntity.uscc).where(LegalEntity.name == "珠海市海韵软件科技有限公司").first()
+    for plan in DEMO_FILINGS:
+        await _demo_filing(plan, users[plan.applicant]["id"], firm["uscc"])
+    return f", {len(DEMO_FILINGS)} approved cases with their certificates"

@@ -10,10 +10,13 @@ from litestar.static_files import create_static_files_router
 from app.accounts.controllers import AccountController, OfficeController
 from app.catalog.admin_controllers import CatalogAdminController
 from app.catalog.controllers import CatalogController
+from app.certificates.controllers import OfficeCertificateController, VerifyController, WalletController
 from app.certificates.pdf import shutdown_pool
 from app.db import close_pool, start_pool
 from app.filings.controllers import FilingController, OfficeCaseController, ProxyController, TrackController
 from app.filings.storage import limits
+from app.jobs import start as start_jobs
+from app.jobs import stop as stop_jobs
 from app.lifelong.controllers import EnterpriseController, MeController
 from app.settings import ROOT, get_settings
 from app.web.auth import SessionAuthMiddleware
@@ -42,6 +45,9 @@ def create_app() -> Litestar:
             TrackController,
             OfficeCaseController,
             ProxyController,
+            WalletController,
+            VerifyController,
+            OfficeCertificateController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
                                        include_in_schema=False),
         ],
@@ -52,8 +58,8 @@ def create_app() -> Litestar:
         request_max_body_size=limits().max_bytes * 4 + 1_000_000,
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[start_pool],
-        on_shutdown=[close_pool, shutdown_pool],
+        on_startup=[start_pool, start_jobs],
+        on_shutdown=[stop_jobs, close_pool, shutdown_pool],
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="debug" if settings.debug else "never",
                                      loggers={"yiwang": {"level": "INFO", "handlers": ["queue_listener"],

@@ -33,6 +33,7 @@ class Settings:
     debug: bool
     bench_baseline: bool
     public_url: str
+    jobs_interval_minutes: int  # 0: no in-process jobs (an operator runs `python -m app jobs run`)
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,4 +75,5 @@ def get_settings() -> Settings:
         debug=_bool("YIWANG_DEBUG", False),
         bench_baseline=_bool("YIWANG_BENCH_BASELINE", False),
         public_url=os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000"),
+        jobs_interval_minutes=int(os.environ.get("YIWANG_JOBS_INTERVAL_MINUTES", "60")),
     )

@@ -19,6 +19,7 @@ os.environ["YIWANG_SECRET"] = "test-secret-not-for-production-0123456789"
 os.environ.pop("YIWANG_SECURE_COOKIES", None)
 # The test client runs the app on its own event loop; a pool made there could not serve the tests' loop.
 os.environ["YIWANG_DB_POOL_SIZE"] = "0"
+os.environ["YIWANG_JOBS_INTERVAL_MINUTES"] = "0"  # tests run jobs themselves
 
 
 async def _pg_admin(sql: str) -> None:

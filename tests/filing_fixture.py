@@ -17,6 +17,7 @@ from tests import factories
 from tests.catalog_fixture import catalogue
 
 ITEM = "440400-GA-002"
+REUSE_ITEM = "440400-GA-003"  # with certificate=True: needs the 户口迁移证明 the first item issues
 FORM = [
     {"key": "name", "label": "申请人姓名", "type": "text", "required": True, "prefill": "person.name",
      "max_length": 30},
@@ -69,6 +70,10 @@ async def hall(*, certificate: bool = False) -> Hall:
         doc["certificate_types"].append({"code": "MIGRATION_CERT_E", "name": "户口迁移证明",
                                          "material": "MIGRATION_CERT", "validity_years": 5})
         item["certificate"] = "MIGRATION_CERT_E"
+        second = next(i for i in doc["items"] if i["code"] == REUSE_ITEM)
+        second.update(form=[], situations=[], materials=[
+            {"key": "migration", "material": "MIGRATION_CERT", "form": "原件", "copies": 1, "required": True,
+             "base": True, "ecert": True, "note": ""}])
     await import_catalogue(doc)
     departments = {d.code: d for d in await Department.objects().where(
         Department.code.is_in(["ZH-POLICE", "ZH-HALL", "ZH-MARKET"]))}

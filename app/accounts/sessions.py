@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.accounts.tables import OfficerRole, WebSession
+from app.accounts.tables import OfficerRole, User, WebSession
 from app.db import utcnow
+from app.notify.tables import Notification
 from app.settings import get_settings
 
 SESSION_COOKIE = "yw_session"
@@ -66,6 +67,15 @@ async def create_session(user_id: int, ip: str, user_agent: str) -> str:
 async def end_session(token: str | None) -> None:
     if token:
         await WebSession.delete().where(WebSession.token_hash == hash_token(token))
+
+
+async def current_user_by_id(user_id: int) -> CurrentUser:
+    """The user as a request would see them, for work done outside a request (demo data, jobs, tests)."""
+    row = await User.select().where(User.id == user_id).first()
+    roles = await OfficerRole.select(OfficerRole.role).where(OfficerRole.user == user_id).output(as_list=True)
+    unread = await Notification.count().where(Notification.user == user_id, Notification.read_at.is_null())
+    return CurrentUser(id=row["id"], display_name=row["display_name"], kind=row["kind"], person_id=row["person"],
+                       department_id=row["department"], unread=unread, roles=frozenset(roles))
 
 
 async def load_session(token: str) -> CurrentUser | None:

@@ -26,6 +26,15 @@ PREFILL_SOURCES = (
     "entity.entity_type",
 )
 STATUSES = ("published", "withdrawn")
+# What a certificate type's `fields` may print: the case's form facts, the holder's registry facts (never contact
+# details or internal codes) and a few facts of the case itself.
+SOURCE_RE = re.compile(r"^(form|holder|case)\.([a-z][a-z0-9_]{0,39})$")
+HOLDER_SOURCES = (
+    "name", "id_number", "sex", "birth_date", "household_address",  # a person
+    "uscc", "entity_type", "legal_rep", "address", "industry", "registered_capital", "established_on",  # an entity
+)
+CASE_SOURCES = ("case_no", "item_name", "decided_on")
+CONTACT_WORDS = ("mobile", "phone", "email")
 MAX_ITEMS = 200_000  # a whole province (Guangdong: 87,000) fits in one file
 
 
@@ -132,6 +141,7 @@ def validate_catalogue(doc: Any, department_codes: set[str]) -> None:
         c.string(m, "description", where, max_len=500, optional=True)
 
     certificate_codes: set[str] = set()
+    mappings: list[tuple[str, dict[str, Any]]] = []
     for where, t in c.objects(doc, "certificate_types", ""):
         c.unique(certificate_codes, c.string(t, "code", where, pattern=CODE_RE), f"{where}.code", "certificate type")
         c.string(t, "name", where, min_len=1, max_len=60)
@@ -139,6 +149,8 @@ def validate_catalogue(doc: Any, department_codes: set[str]) -> None:
         if material is not None and material not in material_codes:
             c.error(f"{where}.material", f"unknown material type {material!r}")
         c.integer(t, "validity_years", where, 1, 100, nullable=True)
+        if "fields" in t:
+            mappings.append((where, t))
 
     if "synonyms" in doc:
         for where, pair in c.objects(doc, "synonyms", "", 0, 2000):
@@ -146,10 +158,41 @@ def validate_catalogue(doc: Any, department_codes: set[str]) -> None:
             c.string(pair, "alternative", where, min_len=1, max_len=20)
 
     item_codes: set[str] = set()
-    for where, item in c.objects(doc, "items", "", 0, MAX_ITEMS):
+    items = c.objects(doc, "items", "", 0, MAX_ITEMS)
+    for where, item in items:
         _validate_item(c, where, item, item_codes, department_codes, material_codes, certificate_codes)
+    for where, t in mappings:
+        _validate_mapping(c, where, t, items)
     if c.errors:
         raise CatalogueErrors(c.errors)
+
+
+def _validate_mapping(c: _Checker, where: str, ctype: dict[str, Any], items: list[tuple[str, dict[str, Any]]]) -> None:
+    """A certificate type's `fields`: each form key must be on the form of an item issuing the type (any key
+    while no item issues it yet), and never a contact detail."""
+    form_types: dict[str, set[str]] = {}
+    for _, item in items:
+        if item.get("certificate") == ctype.get("code") and isinstance(item.get("form"), list):
+            for f in item["form"]:
+                if isinstance(f, dict) and isinstance(f.get("key"), str):
+                    form_types.setdefault(f["key"], set()).add(str(f.get("type")))
+    for fw, entry in c.objects(ctype, "fields", where, 0, 30):
+        c.string(entry, "label", fw, min_len=1, max_len=30)
+        source = c.string(entry, "source", fw, max_len=50, pattern=SOURCE_RE)
+        match = SOURCE_RE.match(source or "")
+        if match is None:
+            continue
+        kind, name = match.groups()
+        if kind == "form" and (any(w in name for w in CONTACT_WORDS) or "mobile" in form_types.get(name, ())):
+            c.error(f"{fw}.source", f"{source!r} is a contact detail, never printed on a certificate")
+        elif kind == "form" and form_types and name not in form_types:
+            c.error(f"{fw}.source", f"no item issuing {ctype.get('code')!r} has a form field {name!r}")
+        elif kind == "holder" and name not in HOLDER_SOURCES:
+            c.error(f"{fw}.source", f"{source!r}: the holder has no printable field {name!r} "
+                                    f"(one of {', '.join(HOLDER_SOURCES)})")
+        elif kind == "case" and name not in CASE_SOURCES:
+            c.error(f"{fw}.source", f"{source!r}: the case has no printable field {name!r} "
+                                    f"(one of {', '.join(CASE_SOURCES)})")
 
 
 def _validate_item(c: _Checker, where: str, item: dict[str, Any], item_codes: set[str], department_codes: set[str],

@@ -110,7 +110,7 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
         certificates = await _upsert_codes(
             CertificateType, doc["certificate_types"],
             lambda t: {"name": t["name"], "material": materials[t["material"]],
-                       "validity_years": t["validity_years"]},
+                       "validity_years": t["validity_years"], "fields": t.get("fields", [])},
         )
         existing = {r["code"]: r for r in await ServiceItem.select()}
         departments_by_id = {d["id"]: code for code, d in departments.items()}
@@ -170,7 +170,7 @@ async def _upsert_codes(table: Any, entries: list[dict[str, Any]], values: Any) 
         row = existing.get(entry["code"])
         if row is None:
             await table.insert(table(code=entry["code"], **wanted))
-        elif any(row[k] != v for k, v in wanted.items()):
+        elif any((as_json(row[k]) if isinstance(v, list) else row[k]) != v for k, v in wanted.items()):
             await table.update(wanted).where(table.code == entry["code"])
     return {r["code"]: r["id"] for r in await table.select(table.id, table.code)}
 
@@ -228,7 +228,7 @@ async def export_catalogue() -> dict[str, Any]:
         "material_types": [{"code": m["code"], "name": m["name"], "description": m["description"]} for m in materials],
         "certificate_types": [
             {"code": c["code"], "name": c["name"], "material": material_codes[c["material"]],
-             "validity_years": c["validity_years"]} for c in certificates
+             "validity_years": c["validity_years"], "fields": as_json(c["fields"])} for c in certificates
         ],
         "synonyms": [{"term": s["term"], "alternative": s["alternative"]}
                      for s in await SearchSynonym.select().order_by(SearchSynonym.id)],

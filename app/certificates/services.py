@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
 import segno
+from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from app.accounts.sessions import CurrentUser
 from app.audit.services import record
+from app.catalog.schema import CONTACT_WORDS, HOLDER_SOURCES
 from app.catalog.services import as_json
 from app.catalog.tables import CertificateType
 from app.certificates import keys
@@ -24,12 +28,15 @@ from app.certificates.pdf import SignRequest, produce
 from app.certificates.tables import Certificate, CertificateCounter
 from app.db import utcnow, write_tx
 from app.errors import DomainError, Forbidden, NotFound
-from app.filings.services import guide_by_id
+from app.filings.services import guide_by_id, log_access
 from app.filings.storage import store_bytes
 from app.filings.tables import Case, Material
-from app.i18n import _
+from app.filings.workflow import local_today, may_act_for_holder
+from app.i18n import LOCALE, _, fmt_date
+from app.lifelong.services import enterprises_of
 from app.notify.services import notify
 from app.registry.tables import Department, LegalEntity, Person
+from app.registry.validators import mask_name
 from app.settings import get_settings
 from app.web.templating import make_environment
 
@@ -73,6 +80,52 @@ def printed_fields(form: list[dict[str, Any]], data: dict[str, str]) -> list[lis
     return out
 
 
+MAPPED_VALUE_MAX = 500  # a licence's 经营范围 runs long; the layouts leave room for it
+UNIT_RE = re.compile(r"[（(]([^（）()]{1,8})[）)]$")  # 注册资本（万元） → 万元
+
+
+def _form_value(field: dict[str, Any] | None, raw: Any) -> str:
+    value = str(raw or "").strip()
+    if field is None or not value or field["type"] == "mobile" or any(w in field["key"] for w in CONTACT_WORDS):
+        return ""
+    if field["type"] == "date":
+        with contextlib.suppress(ValueError):
+            return fmt_date(date.fromisoformat(value))
+    if field["type"] == "number" and (unit := UNIT_RE.search(field["label"])):
+        return value + unit.group(1)
+    return value
+
+
+def _holder_value(holder: dict[str, Any], name: str) -> str:
+    value = holder.get("legal_rep_name" if name == "legal_rep" else name)
+    if not value:
+        return ""
+    if name == "sex":
+        return _("Male") if value == "M" else _("Female")
+    if name == "registered_capital":  # yuan in the registry; licences print 万元
+        return _("%(amount)s ten thousand yuan", amount=format_decimal(value / 10_000, locale=LOCALE))
+    return fmt_date(value) if isinstance(value, date) else str(value).strip()
+
+
+def mapped_fields(mapping: list[dict[str, str]], form: list[dict[str, Any]], data: dict[str, str],
+                  holder: dict[str, Any], case_facts: dict[str, str]) -> list[list[str]]:
+    """The certificate type's own fields (see catalog/FORMAT.md), in its order, read now; an entry with no
+    value on this case is left out, and so is any contact detail."""
+    by_key = {field["key"]: field for field in form}
+    out = []
+    for entry in mapping:
+        kind, _dot, name = entry["source"].partition(".")
+        if kind == "form":
+            value = _form_value(by_key.get(name), data.get(name))
+        elif kind == "holder":
+            value = _holder_value(holder, name) if name in HOLDER_SOURCES else ""
+        else:
+            value = case_facts.get(name, "")
+        if value:
+            out.append([entry["label"], value[:MAPPED_VALUE_MAX]])
+    return out
+
+
 async def issue_for_case(case: dict[str, Any], user: CurrentUser, today: date) -> dict[str, Any] | None:
     """The certificate the case's item issues, numbered per type and year; None if the item issues none.
     Called inside the approval's write transaction: the case and its certificate commit together."""
@@ -80,16 +133,21 @@ async def issue_for_case(case: dict[str, Any], user: CurrentUser, today: date) -
     if g.certificate is None:
         return None
     if case["holder_entity"] is not None:
-        holder = await LegalEntity.select(LegalEntity.name, LegalEntity.uscc).where(
+        holder = await LegalEntity.select(*LegalEntity.all_columns(),
+                                          LegalEntity.legal_rep.name.as_alias("legal_rep_name")).where(
             LegalEntity.id == case["holder_entity"]).first()
         holder_name, holder_id_label, holder_id = holder["name"], _("Unified social credit code"), holder["uscc"]
     else:
-        holder = await Person.select(Person.name, Person.id_number).where(Person.id == case["holder_person"]).first()
+        holder = await Person.select().where(Person.id == case["holder_person"]).first()
         holder_name, holder_id_label, holder_id = holder["name"], _("ID number"), holder["id_number"]
     department = await Department.select(Department.region_code).where(Department.id == case["department"]).first()
     number = await _next_number(g.certificate["id"], today.year)
     cert_no = f"{department['region_code']}{today.year}{g.certificate['id']:03d}{number:06d}"
-    fields = [[holder_id_label, holder_id], *printed_fields(g.item["form"], as_json(case["form_data"]))]
+    mapping, data = as_json(g.certificate["fields"]), as_json(case["form_data"])
+    facts = (mapped_fields(mapping, g.item["form"], data, holder,
+                           {"case_no": case["case_no"], "item_name": g.item["name"], "decided_on": fmt_date(today)})
+             if mapping else printed_fields(g.item["form"], data))
+    fields = [[holder_id_label, holder_id], *facts]
     row = (await Certificate.insert(Certificate(
         cert_no=cert_no, certificate_type=g.certificate["id"], case=case["id"],
         holder_person=case["holder_person"], holder_entity=case["holder_entity"], holder_name=holder_name,
@@ -199,43 +257,163 @@ async def by_number(cert_no: str) -> dict[str, Any]:
     return cert
 
 
+
+def status(cert: dict[str, Any], today: date) -> str:
+    """valid | revoked | expired, as the wallet and the verify page show it."""
+    if cert["state"] == "revoked":
+        return "revoked"
+    if cert["valid_until"] is not None and cert["valid_until"] < today:
+        return "expired"
+    return "valid"
+
+
+def public_holder_name(cert: dict[str, Any]) -> str:
+    """A person's name masked (张**); an enterprise's name is public registry data and shown whole."""
+    return cert["holder_name"] if cert["holder_entity"] else mask_name(cert["holder_name"])
+
+
+WALLET_COLUMNS = (Certificate.id, Certificate.cert_no, Certificate.holder_name, Certificate.holder_entity,
+                  Certificate.issued_on, Certificate.valid_until, Certificate.state, Certificate.revoked_at,
+                  Certificate.revoked_reason, Certificate.pdf_size,
+                  Certificate.certificate_type.name.as_alias("type_name"),
+                  Certificate.department.name.as_alias("department_name"),
+                  Certificate.case.case_no.as_alias("case_no"))
+
+
+async def wallet(user: CurrentUser) -> list[dict[str, Any]]:
+    """The user's own certificates, then those of each enterprise they act for; newest first, with status."""
+    entities = [e["uscc"] for e in await enterprises_of(user)]
+    where = []
+    if user.person_id is not None:
+        where.append(Certificate.holder_person == user.person_id)
+    if entities:
+        where.append(Certificate.holder_entity.uscc.is_in(entities))
+    if not where:
+        return []
+    condition = where[0] if len(where) == 1 else where[0] | where[1]
+    rows = await Certificate.select(*WALLET_COLUMNS, Certificate.holder_entity.uscc.as_alias("uscc")).where(
+        condition).order_by(Certificate.id, ascending=False)
+    rows.sort(key=lambda row: row["uscc"] or "")  # stable: the person's own first, then per enterprise
+    today = local_today()
+    return [{**row, "status": status(row, today)} for row in rows]
+
+
+async def for_case(case_id: int) -> list[dict[str, Any]]:
+    rows = await Certificate.select(*WALLET_COLUMNS, Certificate.department).where(Certificate.case == case_id)
+    today = local_today()
+    return [{**row, "status": status(row, today)} for row in rows]
+
+
+async def downloadable(user: CurrentUser, cert: dict[str, Any], *, ip: str) -> dict[str, Any]:
+    """The certificate, if this user may download it: whoever may act for the holder on the issuing case, or an
+    officer of the issuing department (whose look goes on the holder's access log). Others: NotFound, audited."""
+    case = await Case.select().where(Case.id == cert["case"]).first()
+    if user.is_officer and user.department_id == cert["department"]:
+        await log_access(user, case, _("Electronic certificate %(no)s", no=cert["cert_no"]),
+                         _("Checking an issued certificate"))
+        return case
+    if not user.is_officer and await may_act_for_holder(user, case):
+        return case
+    async with write_tx():
+        await record("certificate.download", outcome="denied", actor_id=user.id, subject_type="certificate",
+                     subject_key=cert["cert_no"], ip=ip)
+    raise NotFound()
+
+
+async def record_download(user: CurrentUser, cert: dict[str, Any], *, ip: str, cached: bool) -> None:
+    async with write_tx():
+        await record("certificate.download", actor_id=user.id, subject_type="certificate",
+                     subject_key=cert["cert_no"], ip=ip, **({"not_modified": True} if cached else {}))
+
+
+async def by_file_hash(sha256: str) -> dict[str, Any] | None:
+    row = await Certificate.select(Certificate.cert_no).where(Certificate.pdf_sha256 == sha256).first()
+    return await by_number(row["cert_no"]) if row else None
+
+
+async def notify_expired(today: date) -> int:
+    """Tell each holder once that a certificate expired (the wallet shows it expired and the library copy no
+    longer stands in). Returns how many were told."""
+    told = 0
+    rows = await Certificate.select(Certificate.id, Certificate.cert_no, Certificate.case.applicant.as_alias(
+        "applicant"), Certificate.certificate_type.name.as_alias("type_name")).where(
+        Certificate.state == "issued", Certificate.valid_until < today, Certificate.expiry_notified_at.is_null(),
+    ).limit(1000)
+    for row in rows:
+        async with write_tx():
+            changed = await Certificate.update({Certificate.expiry_notified_at: utcnow()}).where(
+                Certificate.id == row["id"], Certificate.expiry_notified_at.is_null()).returning(Certificate.id)
+            if not changed:
+                continue
+            await record("certificate.expired", subject_type="certificate", subject_key=row["cert_no"])
+            await notify(row["applicant"], _("Your %(name)s has expired", name=row["type_name"]),
+                         _("Certificate %(no)s is no longer valid. You can apply to renew it.", no=row["cert_no"]),
+                         "/me/certificates")
+        told += 1
+    return told
+
 # --- verification ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class FileCheck:
     verdict: str  # "original" | "altered" | "not_ours"
     signature_ok: bool
+    cert: dict[str, Any] | None  # the certificate the file is, or claims to be
+
+
+def _read_signatures(pdf: bytes) -> list[Any]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        return list(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures)
+    except Exception:
+        log.info("not a readable signed PDF", exc_info=True)
+        return []
 
 
 async def signature_ok(pdf: bytes) -> bool:
     """Whether the file carries an intact signature, covering the whole file, by a key our CA issued."""
     from pyhanko.keys import load_cert_from_pemder
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
+    signatures = _read_signatures(pdf)
+    if not signatures:
+        return False
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        signatures = reader.embedded_signatures
-        if not signatures:
-            return False
         context = ValidationContext(trust_roots=[load_cert_from_pemder(str(keys.ca_cert_path()))],
                                     allow_fetching=False)
-        status = await async_validate_pdf_signature(signatures[-1], context)
+        status_ = await async_validate_pdf_signature(signatures[-1], context)
     except Exception:
         log.info("signature check failed", exc_info=True)
         return False
-    return bool(status.intact and status.valid and status.trusted
-                and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
+    return bool(status_.intact and status_.valid and status_.trusted
+                and status_.coverage == SignatureCoverageLevel.ENTIRE_FILE)
+
+
+def claimed_number(pdf: bytes) -> str:
+    """The certificate number a file's signature names in its reason (present even when the file was altered)."""
+    for signature in reversed(_read_signatures(pdf)):
+        reason = str(signature.sig_object.get("/Reason", ""))
+        digits = "".join(ch for ch in reason if ch.isdigit())
+        if 10 <= len(digits) <= 32:
+            return digits
+    return ""
 
 
 async def check_file(cert: dict[str, Any] | None, data: bytes) -> FileCheck:
-    signed = await signature_ok(data)
+    """original: byte for byte the file we issued; altered: ours once, changed since; not_ours: neither."""
     sha = hashlib.sha256(data).hexdigest()
+    if cert is None:
+        cert = await by_file_hash(sha)
+    if cert is None and (number := claimed_number(data)):
+        with contextlib.suppress(NotFound):
+            cert = await by_number(number)
+    signed = await signature_ok(data)
     if cert is not None and cert["pdf_sha256"] and sha == cert["pdf_sha256"]:
-        return FileCheck("original", signed)
-    return FileCheck("altered" if signed or cert is not None else "not_ours", signed)
+        return FileCheck("original", signed, cert)
+    return FileCheck("altered" if signed or cert is not None else "not_ours", signed, cert)
 
 
 # --- revocation --------------------------------------------------------------------------------------------

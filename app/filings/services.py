@@ -364,6 +364,8 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
     )
     hall = await Department.select(Department.name).where(Department.id == case["hall"]).first()
     cal = await workflow.load_calendar()
+    from app.certificates.services import for_case  # certificates build on filings
+
     return {
         "case": case, "item": g.item, "department": g.department, "material_names": g.material_names,
         "hall": hall["name"] if hall else "",
@@ -371,6 +373,7 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
         "form": as_json(case["form_data"]), "correction": as_json(case["correction"]),
         "clock": workflow.clock_view(case, cal, workflow.local_today()),
         "proxy": case["proxy_consent"] is not None,
+        "certificates": await for_case(case["id"]) if case["state"] == "approved" else [],
     }
 
 

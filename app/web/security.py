@@ -40,8 +40,8 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers["Referrer-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    if not scope["path"].startswith("/static/"):
-        # Personal data must never sit in a shared or browser cache.
+    if not scope["path"].startswith("/static/") and "cache-control" not in headers:
+        # Personal data must never sit in a shared or browser cache, unless a route chose otherwise.
         headers["Cache-Control"] = "no-store"
     # Once a page has shown the flash message, expire its cookie (unless this response sets a new one).
     request_cookies = MutableScopeHeaders(scope).get("cookie", "")

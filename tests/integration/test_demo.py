@@ -41,7 +41,11 @@ async def test_demo_city_is_seeded_once_and_its_logins_work(client):
     await f.login(client, "13800000001", DEMO_PASSWORD)
     me = await client.get("/me")
     assert "陈志明" in me.text and "陈子轩" in me.text and "陈可欣" in me.text
-    assert "珠海市海韵软件科技有限公司" in me.text and "您的个人网页已激活" in me.text
+    assert "珠海市海韵软件科技有限公司" in me.text and "电子证照" in me.text  # the newest messages
+    wallet = await client.get("/me/certificates")  # the demo's approved cases issued real certificates
+    assert "机动车驾驶证" in wallet.text and "营业执照" in wallet.text and wallet.text.count("有效") >= 2
+    apply = await client.get("/services/440400-JTJ-001/apply")  # the electronic driving licence stands in
+    assert "机动车驾驶证" in apply.text and apply.text.count("免提交") >= 2
     await f.post(client, "/logout")
     response = await f.login(client, "13900000001", DEMO_PASSWORD)
     assert response.headers["location"] == "/office"

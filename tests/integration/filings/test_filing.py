@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.accounts.sessions import CurrentUser
+from app.accounts.sessions import current_user_by_id as as_current
 from app.audit.tables import AuditEvent, DataAccess
 from app.errors import Conflict
 from app.filings import workflow
@@ -19,15 +19,6 @@ from tests import factories
 from tests.filing_fixture import ITEM, VALID_FORM, apply_form, both_files, hall, png_bytes, submit
 
 pytestmark = pytest.mark.anyio
-
-
-async def as_current(user_id: int) -> CurrentUser:
-    from app.accounts.tables import OfficerRole, User
-
-    row = await User.select().where(User.id == user_id).first()
-    roles = await OfficerRole.select(OfficerRole.role).where(OfficerRole.user == user_id).output(as_list=True)
-    return CurrentUser(id=row["id"], display_name=row["display_name"], kind=row["kind"], person_id=row["person"],
-                       department_id=row["department"], unread=0, roles=frozenset(roles))
 
 
 async def officer_act(client, case_no: str, action: str, opinion: str = "同意", **extra):
