@@ -13,6 +13,7 @@ from app.catalog.tables import (
     ServiceItemEvent,
     ServiceItemVersion,
 )
+from app.bundles.tables import Bundle, BundleCase, Payment
 from app.certificates.tables import Certificate, CertificateCounter
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material, ProxyConsent
 from app.lifelong.tables import EnterpriseMember
@@ -49,6 +50,9 @@ TABLES = [
     CaseMaterial,
     Certificate,
     CertificateCounter,
+    Bundle,
+    BundleCase,
+    Payment,
 ]
 
 APP_CONFIG = AppConfig(

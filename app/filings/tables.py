@@ -1,6 +1,7 @@
 """Filing tables: cases, their steps and materials, the holder's materials library, proxy consents."""
 
 from piccolo.columns import JSON, BigInt, Boolean, Date, ForeignKey, Integer, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from app.accounts.tables import User
@@ -42,6 +43,9 @@ class Case(Table, tablename="filing_case"):
     holder_person = ForeignKey(Person, null=True, index=True)
     holder_entity = ForeignKey(LegalEntity, null=True, index=True)
     proxy_consent = ForeignKey(ProxyConsent, null=True)
+    # The parent of a bundle's member case (bundles build on filings, hence the lazy reference).
+    bundle_case = ForeignKey(LazyTableReference("BundleCase", module_path="app.bundles.tables"), null=True,
+                             default=None, index=True)
     state = Varchar(length=24, index=True)
     form_data = JSON(default="{}")
     answers = JSON(default="{}")
