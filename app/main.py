@@ -8,6 +8,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from app.accounts.controllers import AccountController, OfficeController
+from app.bundles.controllers import BundleController
 from app.catalog.admin_controllers import CatalogAdminController
 from app.catalog.controllers import CatalogController
 from app.certificates.controllers import OfficeCertificateController, VerifyController, WalletController
@@ -45,6 +46,7 @@ def create_app() -> Litestar:
             TrackController,
             OfficeCaseController,
             ProxyController,
+            BundleController,
             WalletController,
             VerifyController,
             OfficeCertificateController,

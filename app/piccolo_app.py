@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import OfficerRole, User, WebSession
 from app.audit.tables import AuditEvent, DataAccess
+from app.bundles.tables import Bundle, BundleCase, Payment
 from app.catalog.tables import (
     CertificateType,
     MaterialType,
@@ -13,7 +14,6 @@ from app.catalog.tables import (
     ServiceItemEvent,
     ServiceItemVersion,
 )
-from app.bundles.tables import Bundle, BundleCase, Payment
 from app.certificates.tables import Certificate, CertificateCounter
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material, ProxyConsent
 from app.lifelong.tables import EnterpriseMember

@@ -148,6 +148,11 @@ async def issue_for_case(case: dict[str, Any], user: CurrentUser, today: date) -
                            {"case_no": case["case_no"], "item_name": g.item["name"], "decided_on": fmt_date(today)})
              if mapping else printed_fields(g.item["form"], data))
     fields = [[holder_id_label, holder_id], *facts]
+    child_name = data.get("child_name", "") if case.get("bundle_case") is not None else ""
+    if child_name and case["holder_entity"] is None and holder["name"] != child_name:
+        # A newborn's certificate issued before the household registration gives the child an ID number: the
+        # child's all the same (it moves to the child's page with the registration), the parent's number not on it.
+        holder_name, fields = child_name, facts
     row = (await Certificate.insert(Certificate(
         cert_no=cert_no, certificate_type=g.certificate["id"], case=case["id"],
         holder_person=case["holder_person"], holder_entity=case["holder_entity"], holder_name=holder_name,
@@ -224,7 +229,7 @@ async def ensure_pdf(cert: dict[str, Any]) -> dict[str, Any]:
         current = await Certificate.select().where(Certificate.id == cert["id"]).first()
         if current["pdf_sha256"]:  # another request rendered it meanwhile: theirs stands
             return current
-        case = await Case.select(Case.applicant).where(Case.id == cert["case"]).first()
+        case = await Case.select(Case.applicant, Case.bundle_case).where(Case.id == cert["case"]).first()
         material = (await Material.insert(Material(
             holder_person=cert["holder_person"], holder_entity=cert["holder_entity"],
             material_type=ctype["material"], sha256=stored.sha256, size=stored.size, content_type=stored.content_type,
@@ -233,6 +238,10 @@ async def ensure_pdf(cert: dict[str, Any]) -> dict[str, Any]:
         )).returning(Material.id))[0]["id"]
         await Certificate.update({Certificate.pdf_sha256: stored.sha256, Certificate.pdf_size: stored.size,
                                   Certificate.material: material}).where(Certificate.id == cert["id"])
+        if case["bundle_case"] is not None:  # a member of the bundle may have waited for this certificate
+            from app.bundles.services import start_ready  # bundles build on certificates
+
+            await start_ready(case["bundle_case"])
     return {**cert, "pdf_sha256": stored.sha256, "pdf_size": stored.size, "material": material}
 
 

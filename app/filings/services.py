@@ -211,11 +211,11 @@ def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _new_case_no(today: date) -> str:
+def new_case_no(today: date) -> str:
     return f"{today:%Y%m%d}{secrets.randbelow(10 ** 8):08d}"
 
 
-def _new_query_code() -> str:
+def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(6))
 
 
@@ -272,7 +272,7 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
         if existing is None:
             department = item["department"]
             case_id = (await Case.insert(Case(
-                case_no=_new_case_no(workflow.local_today()), query_code=_new_query_code(), idempotency_key=key[:43],
+                case_no=new_case_no(workflow.local_today()), query_code=new_query_code(), idempotency_key=key[:43],
                 item=item["id"], item_version=item["version"], department=department,
                 hall=await hall_for(department), applicant=user.id,
                 holder_person=f.holder.person["id"] if f.holder.person else None,

@@ -37,9 +37,11 @@ STATES = {
     "denied": N_("Denied"),
     "rejected": N_("Not accepted"),
     "withdrawn": N_("Withdrawn"),
+    "waiting": N_("Waiting for an earlier item of the bundle"),
+    "cancelled": N_("Stopped with its bundle"),
 }
 OPEN_STATES = ("submitted", "correction_requested", "resubmitted", "accepted", "under_review")
-FINAL_STATES = ("approved", "denied", "rejected", "withdrawn")
+FINAL_STATES = ("approved", "denied", "rejected", "withdrawn", "cancelled")
 AGENT_FILING_SCOPES = ("all", "filing")
 
 
@@ -54,7 +56,7 @@ class Transition:
 
 
 TRANSITIONS = {t.action: t for t in (
-    Transition("submit", N_("Application submitted"), ("draft",), "submitted", "applicant"),
+    Transition("submit", N_("Application submitted"), ("draft", "waiting"), "submitted", "applicant"),
     Transition("accept", N_("Accepted (受理)"), ("submitted", "resubmitted"), "accepted", "clerk"),
     Transition("request_correction", N_("Correction requested, all at once (一次性告知)"),
                ("submitted", "resubmitted"), "correction_requested", "clerk", opinion_required=True),
@@ -67,6 +69,8 @@ TRANSITIONS = {t.action: t for t in (
     Transition("deny", N_("Decided: denied (决定)"), ("under_review",), "denied", "approver",
                opinion_required=True),
     Transition("withdraw", N_("Withdrawn by the applicant"), OPEN_STATES, "withdrawn", "applicant"),
+    # A bundle's member stops when one it waits for (or, by the bundle's rule, any other) is refused.
+    Transition("cancel", N_("Stopped with its bundle"), ("waiting", *OPEN_STATES), "cancelled", "applicant"),
 )}
 
 
@@ -212,11 +216,19 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
                     ProxyConsent.id == case["proxy_consent"])
             await record(f"case.{action}", actor_id=user.id, subject_type="case", subject_key=case["case_no"], ip=ip,
                          from_state=case["state"], to_state=t.target)
+            if t.target == "approved" and case["bundle_case"] is not None:
+                from app.bundles.services import register_on_approval  # bundles build on filings
+
+                case = await register_on_approval(case, today)  # a new enterprise or child holds it from now
             if t.target == "approved":  # the certificate commits with the approval
                 from app.certificates.services import issue_for_case
 
                 await issue_for_case(case, user, today)
             await _announce(case, t, opinion)
+            if case["bundle_case"] is not None:
+                from app.bundles.services import after_member_transition
+
+                await after_member_transition(case, t.target, today)
     if not changed:
         # Another officer (or a double click) changed the case between our read and our write.
         await _refuse(case, action, user, ip, "conflict", "changed concurrently")
@@ -289,6 +301,14 @@ async def approve_case(case: dict[str, Any], user: CurrentUser, *, ip: str, opin
 async def deny_case(case: dict[str, Any], user: CurrentUser, *, ip: str, opinion: str,
                     version: int | None = None) -> dict[str, Any]:
     return await _transition(case, "deny", user, ip=ip, opinion=opinion, version=version)
+
+
+async def cancel_case(case: dict[str, Any], user: CurrentUser, *, opinion: str) -> dict[str, Any] | None:
+    """A bundle's member stops because another was refused (by the bundle's rule); None if it has already ended."""
+    fresh = await Case.select().where(Case.id == case["id"]).first()
+    if fresh["state"] not in TRANSITIONS["cancel"].sources:
+        return None
+    return await _transition(fresh, "cancel", user, ip="", opinion=opinion)
 
 
 async def withdraw_case(case: dict[str, Any], user: CurrentUser, *, ip: str, reason: str = "") -> dict[str, Any]:

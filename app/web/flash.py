@@ -30,6 +30,7 @@ MESSAGES = {
     "consent_recorded": N_("The resident's consent is recorded. Choose the item to file."),
     "calendar_saved": N_("The day is saved in the working-day calendar."),
     "calendar_removed": N_("The day is removed from the working-day calendar."),
+    "bundle_submitted": N_("Your bundle is filed. Each department now works on its part; follow them here."),
     "certificate_revoked": N_("The certificate is revoked. The holder has been told."),
 }
 
