@@ -196,9 +196,11 @@ class FilingController(Controller):
         """The user's cases and drafts."""
         user = current_user(request)
         state = request.query_params.get("state", "")
+        from app.bundles.services import bundles_of  # bundles build on filings
+
         return render(request, "pages/filings/my_cases.html", "components/filings/case_list.html",
                       cases=await services.cases_of(user, state), drafts=await services.drafts_of(user),
-                      state=state, states=workflow.STATES)
+                      bundles=await bundles_of(user), state=state, states=workflow.STATES)
 
 
 def _file(row: dict[str, Any]) -> File:

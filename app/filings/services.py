@@ -364,7 +364,8 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
     )
     hall = await Department.select(Department.name).where(Department.id == case["hall"]).first()
     cal = await workflow.load_calendar()
-    from app.certificates.services import for_case  # certificates build on filings
+    from app.bundles.tables import BundleCase  # bundles and certificates build on filings
+    from app.certificates.services import for_case
 
     return {
         "case": case, "item": g.item, "department": g.department, "material_names": g.material_names,
@@ -374,6 +375,8 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
         "clock": workflow.clock_view(case, cal, workflow.local_today()),
         "proxy": case["proxy_consent"] is not None,
         "certificates": await for_case(case["id"]) if case["state"] == "approved" else [],
+        "bundle": await BundleCase.select(BundleCase.bundle_no, BundleCase.bundle.name.as_alias("name")).where(
+            BundleCase.id == case["bundle_case"]).first() if case["bundle_case"] else None,
     }
 
 
