@@ -307,6 +307,14 @@ async def wallet(user: CurrentUser) -> list[dict[str, Any]]:
     return [{**row, "status": status(row, today)} for row in rows]
 
 
+async def of_entity(entity_id: int) -> list[dict[str, Any]]:
+    """An enterprise's licences and certificates, newest first, for its page."""
+    rows = await Certificate.select(*WALLET_COLUMNS).where(Certificate.holder_entity == entity_id).order_by(
+        Certificate.id, ascending=False)
+    today = local_today()
+    return [{**row, "status": status(row, today)} for row in rows]
+
+
 async def for_case(case_id: int) -> list[dict[str, Any]]:
     rows = await Certificate.select(*WALLET_COLUMNS, Certificate.department).where(Certificate.case == case_id)
     today = local_today()

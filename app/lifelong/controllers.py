@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from app.certificates import services as certificates
 from app.db import utcnow
 from app.errors import DomainError
 from app.lifelong import services
@@ -92,7 +93,8 @@ class EnterpriseController(Controller):
         """The enterprise page, for its legal representative and current agents."""
         member = await services.membership(current_user(request), uscc, ip=client_ip(request))
         members = await services.members_of(member.entity.id)
-        return render(request, "pages/enterprise/page.html", member=member, entity=member.entity, members=members)
+        return render(request, "pages/enterprise/page.html", member=member, entity=member.entity, members=members,
+                      certificates=await certificates.of_entity(member.entity.id))
 
     @get("/{uscc:str}/members", name="enterprise_members")
     async def members(self, request: Request[Any, Any, Any], uscc: FromPath[str]) -> Template:
