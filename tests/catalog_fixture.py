@@ -73,3 +73,40 @@ BASE: dict[str, Any] = {
 
 def catalogue() -> dict[str, Any]:
     return copy.deepcopy(BASE)
+
+
+def _field(key: str, label: str, field_type: str = "text", **extra: Any) -> dict[str, Any]:
+    return {"key": key, "label": label, "type": field_type, "required": True, "prefill": None, **extra}
+
+
+BUNDLES: list[dict[str, Any]] = [
+    {"code": "440400-YJS-CS", "name": "出生一件事", "audience": "person", "summary": "生育登记、出生登记、参保一次办。",
+     "life_events": ["生育"], "on_failure": "continue", "delivery": True, "status": "active",
+     "members": [
+         {"item": "440400-WJ-001", "after": [], "fee": 0, "registers": None},
+         {"item": "440400-GA-001", "after": ["440400-WJ-001"], "fee": 0, "registers": "child"},
+         {"item": "440400-RS-001", "after": ["440400-GA-001"], "fee": 0, "registers": None},
+     ]},
+    {"code": "440400-YJS-BG", "name": "变更登记一件事", "audience": "enterprise", "summary": "",
+     "life_events": ["变更"], "on_failure": "stop", "delivery": False, "status": "active",
+     "members": [
+         {"item": "440400-SC-001", "after": [], "fee": 20, "registers": None},
+         {"item": "440400-RS-001", "after": ["440400-SC-001"], "fee": 0, "registers": None},
+     ]},
+]
+
+
+def catalogue_with_bundles() -> dict[str, Any]:
+    """The small catalogue with two bundles, whose members' forms share keys of the same type."""
+    doc = catalogue()
+    forms = {
+        "440400-WJ-001": [_field("child_name", "子女姓名"), _field("birth_date", "出生日期", "date")],
+        "440400-GA-001": [_field("child_name", "子女姓名"), _field("birth_date", "出生日期", "date"),
+                          _field("child_sex", "子女性别", "select", options=["男", "女"])],
+        "440400-RS-001": [_field("applicant_mobile", "联系电话", "mobile")],
+        "440400-SC-001": [_field("company_name", "企业名称")],
+    }
+    for item in doc["items"]:
+        item["form"] = forms.get(item["code"], item["form"])
+    doc["bundles"] = copy.deepcopy(BUNDLES)
+    return doc

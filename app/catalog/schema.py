@@ -35,6 +35,10 @@ HOLDER_SOURCES = (
 )
 CASE_SOURCES = ("case_no", "item_name", "decided_on")
 CONTACT_WORDS = ("mobile", "phone", "email")
+BUNDLE_STATUSES = ("active", "withdrawn")
+ON_FAILURE = ("continue", "stop")  # what one member's denial does to the others
+REGISTERS = ("enterprise", "child")  # what a member's approval brings into the registry
+MAX_BUNDLE_FEE = 10_000_000  # yuan
 MAX_ITEMS = 200_000  # a whole province (Guangdong: 87,000) fits in one file
 
 
@@ -163,6 +167,11 @@ def validate_catalogue(doc: Any, department_codes: set[str]) -> None:
         _validate_item(c, where, item, item_codes, department_codes, material_codes, certificate_codes)
     for where, t in mappings:
         _validate_mapping(c, where, t, items)
+    if "bundles" in doc:
+        items_by_code = {item["code"]: item for _, item in items if isinstance(item.get("code"), str)}
+        bundle_codes: set[str] = set()
+        for where, bundle in c.objects(doc, "bundles", "", 0, 10_000):
+            _validate_bundle(c, where, bundle, items_by_code, bundle_codes)
     if c.errors:
         raise CatalogueErrors(c.errors)
 
@@ -272,3 +281,133 @@ def _validate_item(c: _Checker, where: str, item: dict[str, Any], item_codes: se
         if prefill is not None and prefill not in PREFILL_SOURCES:
             c.error(f"{fw}.prefill", f"{prefill!r} is not a known registry field")
         c.string(f, "help", fw, max_len=200, optional=True)
+
+
+def _validate_bundle(c: _Checker, where: str, bundle: dict[str, Any], items: dict[str, dict[str, Any]],
+                     bundle_codes: set[str]) -> None:
+    """A bundle (一件事): its members are items of the same document, ordered by an acyclic `after` graph, fit
+    for the bundle's audience, and their forms agree on every key they share (the merged form asks it once)."""
+    c.unique(bundle_codes, c.string(bundle, "code", where, pattern=ITEM_CODE_RE), f"{where}.code", "bundle code")
+    c.string(bundle, "name", where, min_len=2, max_len=60)
+    audience = c.string(bundle, "audience", where, choices=AUDIENCES)
+    c.string(bundle, "summary", where, max_len=500)
+    for value in c.array(bundle, "life_events", where, 0, 6):
+        if value not in LIFE_EVENTS:
+            c.error(f"{where}.life_events", f"{value!r} is not a known life event")
+    c.string(bundle, "on_failure", where, choices=ON_FAILURE)
+    c.boolean(bundle, "delivery", where)
+    c.string(bundle, "status", where, choices=BUNDLE_STATUSES, optional=True)
+
+    members: dict[str, tuple[str, dict[str, Any]]] = {}  # item code -> (location, member), known items only
+    listed: set[str] = set()
+    registrar: str | None = None  # where the member that registers something stands
+    for mw, m in c.objects(bundle, "members", where, 2, 10):
+        code = c.string(m, "item", mw, max_len=40)
+        if code is not None:
+            c.unique(listed, code, f"{mw}.item", "member item")
+            if code not in items:
+                c.error(f"{mw}.item", f"unknown item {code!r}")
+            else:
+                members.setdefault(code, (mw, m))
+        c.integer(m, "fee", mw, 0, MAX_BUNDLE_FEE, optional=True)
+        registers = m.get("registers")
+        if registers is None:
+            continue
+        if registers not in REGISTERS:
+            c.error(f"{mw}.registers", f"{registers!r} is not null or one of {', '.join(REGISTERS)}")
+        elif audience == "enterprise":
+            c.error(f"{mw}.registers", "only a person bundle registers an enterprise or a child")
+        elif registrar is not None:
+            c.error(f"{mw}.registers", f"only one member may register something; {registrar} already does")
+        else:
+            registrar = mw
+
+    after: dict[str, list[str]] = {}
+    for code, (mw, m) in members.items():
+        after[code] = []
+        if "after" not in m:
+            continue
+        for i, other in enumerate(c.array(m, "after", mw, 0, 9)):
+            if not isinstance(other, str):
+                c.error(f"{mw}.after[{i}]", "must be the item code of another member")
+            elif other == code:
+                c.error(f"{mw}.after[{i}]", "a member cannot come after itself")
+            elif other not in listed:
+                c.error(f"{mw}.after[{i}]", f"{other!r} is not a member of this bundle")
+            elif other in after[code]:
+                c.error(f"{mw}.after[{i}]", f"{other!r} is listed twice")
+            elif other in members:
+                after[code].append(other)
+    for cycle in _cycles(after):
+        c.error(f"{members[cycle[0]][0]}.after", "dependency cycle: " + " → ".join([*cycle, cycle[0]]))
+
+    enterprise_registrar = next((code for code, (_, m) in members.items() if m.get("registers") == "enterprise"),
+                                None)
+    for code, (mw, _) in members.items():
+        fits = items[code].get("audience")
+        if not isinstance(fits, list) or audience not in AUDIENCES:
+            continue
+        if audience == "enterprise" and "enterprise" not in fits:
+            c.error(f"{mw}.item", f"{code!r} is for persons only, not for an enterprise bundle")
+        elif (audience == "person" and "person" not in fits
+              and (enterprise_registrar is None or enterprise_registrar not in _ancestors(code, after))):
+            c.error(f"{mw}.item", f"{code!r} is for enterprises only: in a person bundle it must come after "
+                                  "(through `after`) the member that registers the enterprise")
+    _check_shared_fields(c, members, items)
+
+
+def _cycles(after: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle of the `after` graph once, as the member codes along it (depth first, in document order)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(code: str) -> None:
+        state[code] = 1
+        path.append(code)
+        for other in after[code]:
+            if state.get(other) == 1:
+                found.append(path[path.index(other):])
+            elif other not in state:
+                visit(other)
+        path.pop()
+        state[code] = 2
+
+    for code in after:
+        if code not in state:
+            visit(code)
+    return found
+
+
+def _ancestors(code: str, after: dict[str, list[str]]) -> set[str]:
+    """Every member this one waits for, directly or through others."""
+    seen: set[str] = set()
+    todo = list(after.get(code, []))
+    while todo:
+        other = todo.pop()
+        if other not in seen:
+            seen.add(other)
+            todo += after.get(other, [])
+    return seen
+
+
+def _check_shared_fields(c: _Checker, members: dict[str, tuple[str, dict[str, Any]]],
+                         items: dict[str, dict[str, Any]]) -> None:
+    """The merged form asks each key once, so members sharing a key must agree on its type (and a select's
+    options)."""
+    first: dict[str, tuple[str, dict[str, Any]]] = {}  # field key -> (item code, field) where it first appears
+    for code, (mw, _) in members.items():
+        form = items[code].get("form")
+        for f in form if isinstance(form, list) else []:
+            if not isinstance(f, dict) or not isinstance(f.get("key"), str):
+                continue
+            seen = first.setdefault(f["key"], (code, f))
+            if seen[0] == code:
+                continue
+            other = seen[1]
+            if other.get("type") != f.get("type"):
+                c.error(mw, f"form field {f['key']!r} is {other.get('type')!r} in {seen[0]!r} but "
+                            f"{f.get('type')!r} in {code!r}; the merged form asks each key once")
+            elif f.get("type") == "select" and other.get("options") != f.get("options"):
+                c.error(mw, f"form field {f['key']!r} offers other options in {code!r} than in {seen[0]!r}; "
+                            "the merged form asks each key once")

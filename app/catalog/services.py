@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.audit.services import record
+from app.bundles.tables import Bundle
 from app.cache import TTLCache
 from app.catalog.schema import FORMAT, FORMAT_VERSION, CatalogueErrors, validate_catalogue
 from app.catalog.search import folds_of, forget_synonyms, item_grams, normalize
@@ -30,6 +31,8 @@ ITEM_FIELDS = (
     "legal_limit_days", "promised_limit_days", "visits", "online_level", "fee", "fee_basis", "place", "contact",
     "hours", "materials", "situations", "form", "certificate", "status",
 )
+# A bundle member's keys in file order, with the defaults a file may leave out.
+MEMBER_DEFAULTS: dict[str, Any] = {"item": None, "after": [], "fee": 0, "registers": None}
 INDEX_BATCH = 500
 
 
@@ -40,6 +43,9 @@ class ImportResult:
     items_added: int
     items_changed: int
     items_unchanged: int
+    bundles_added: int = 0
+    bundles_changed: int = 0
+    bundles_unchanged: int = 0
 
 
 def as_json(value: Any) -> Any:
@@ -157,10 +163,39 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
         folds_changed = "synonyms" in doc and await replace_synonyms(
             [(s["term"], s["alternative"]) for s in doc["synonyms"]])
         await (reindex_all() if folds_changed else reindex(touched))
+        bundles = await _upsert_bundles(doc["bundles"], now) if "bundles" in doc else (0, 0, 0)
         await record("catalog.import", actor_id=actor_id, subject_type="catalogue", subject_key=note[:64],
-                     added=added, changed=changed, unchanged=unchanged)
+                     added=added, changed=changed, unchanged=unchanged, bundles_added=bundles[0],
+                     bundles_changed=bundles[1], bundles_unchanged=bundles[2])
     _material_types.forget()  # this worker sees new names at once; others within GUIDE_TTL
-    return ImportResult(len(materials), len(certificates), added, changed, unchanged)
+    return ImportResult(len(materials), len(certificates), added, changed, unchanged, *bundles)
+
+
+def bundle_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A bundle as it stands in a catalogue file, defaults filled in: from a file or from its row."""
+    return {
+        "code": doc["code"], "name": doc["name"], "audience": doc["audience"], "summary": doc["summary"],
+        "life_events": list(dict.fromkeys(as_json(doc["life_events"]))), "on_failure": doc["on_failure"],
+        "delivery": bool(doc["delivery"]), "status": doc.get("status", "active"),
+        "members": [{k: m.get(k, default) for k, default in MEMBER_DEFAULTS.items()} for m in as_json(doc["members"])],
+    }
+
+
+async def _upsert_bundles(entries: list[dict[str, Any]], now: datetime) -> tuple[int, int, int]:
+    """Insert or update the file's bundles by code (others are left as they are); (added, changed, unchanged).
+    Call inside the importing transaction."""
+    existing = {r["code"]: r for r in await Bundle.select()}
+    added = changed = 0
+    for entry in entries:
+        wanted = bundle_document(entry)
+        row = existing.get(entry["code"])
+        if row is None:
+            await Bundle.insert(Bundle(**wanted, updated_at=now))
+            added += 1
+        elif bundle_document(row) != wanted:
+            await Bundle.update({**wanted, "updated_at": now}).where(Bundle.id == row["id"])
+            changed += 1
+    return added, changed, len(entries) - added - changed
 
 
 async def _upsert_codes(table: Any, entries: list[dict[str, Any]], values: Any) -> dict[str, int]:
@@ -233,6 +268,7 @@ async def export_catalogue() -> dict[str, Any]:
         "synonyms": [{"term": s["term"], "alternative": s["alternative"]}
                      for s in await SearchSynonym.select().order_by(SearchSynonym.id)],
         "items": items,
+        "bundles": [bundle_document(row) for row in await Bundle.select().order_by(Bundle.code)],
     }
 
 
