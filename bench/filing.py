@@ -56,8 +56,10 @@ def small_png() -> bytes:
     return buf.getvalue()
 
 
-async def seed(var_dir: Path, n_cases: int) -> list[dict[str, Any]]:
-    """Departments, catalogue, citizens with a materials library, existing cases. The citizens' details."""
+async def seed(var_dir: Path, n_cases: int, *, n_citizens: int = CITIZENS,
+               library_items: Sequence[str] = (ITEM_CODE,)) -> list[dict[str, Any]]:
+    """Departments, catalogue, citizens with a library of every material type `library_items` name, existing
+    cases. The citizens' details."""
     from app.accounts.passwords import hash_password
     from app.accounts.tables import User
     from app.catalog.services import import_catalogue, load_file
@@ -79,7 +81,7 @@ async def seed(var_dir: Path, n_cases: int) -> list[dict[str, Any]]:
     now = utcnow()
     citizens: list[dict[str, Any]] = []
     async with write_tx():
-        for i in range(CITIZENS):
+        for i in range(n_citizens):
             sex = "M" if i % 2 == 0 else "F"
             birth = date(1970, 1, 1) + timedelta(days=97 * i + 13)
             mobile = f"137{i:08d}"
@@ -96,8 +98,9 @@ async def seed(var_dir: Path, n_cases: int) -> list[dict[str, Any]]:
 
     item = await ServiceItem.select().where(ServiceItem.code == ITEM_CODE).first()
     assert item is not None, ITEM_CODE
-    doc = next(i for i in load_file(str(DEMO_CATALOGUE))["items"] if i["code"] == ITEM_CODE)
-    type_codes = sorted({m["material"] for m in doc["materials"]})
+    docs = {i["code"]: i for i in load_file(str(DEMO_CATALOGUE))["items"]}
+    doc = docs[ITEM_CODE]
+    type_codes = sorted({m["material"] for code in library_items for m in docs[code]["materials"]})
     types = await MaterialType.select(MaterialType.id, MaterialType.code).where(MaterialType.code.is_in(type_codes))
     png = small_png()
     sha = hashlib.sha256(png).hexdigest()
@@ -111,7 +114,7 @@ async def seed(var_dir: Path, n_cases: int) -> list[dict[str, Any]]:
             "INSERT INTO material (holder_person, holder_entity, material_type, sha256, size, content_type, filename,"
             " valid_until, uploaded_by, created_at, deleted_at) VALUES (?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
             rows)
-    print(f"{CITIZENS} citizens, {len(rows)} library materials ({', '.join(type_codes)}): "
+    print(f"{n_citizens} citizens, {len(rows)} library materials ({', '.join(type_codes)}): "
           f"{time.perf_counter() - t:.1f}s", flush=True)
 
     # Existing submitted cases, spread over the citizens and the person items.

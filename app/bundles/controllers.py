@@ -50,16 +50,18 @@ class BundleController(Controller):
     async def show(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         """The bundle's guide; for a user who may file it, the one merged form."""
         user = current_user(request)
-        bundle = await services.load_bundle(code)
-        members, unavailable = await services.members_of(bundle)
         f, refusal = None, ""
         if user is not None:
             try:
                 f = await services.bundle_filing(user, code, as_uscc=request.query_params.get("as", "")[:18])
             except DomainError as exc:
                 refusal = " ".join(exc.errors.values())
-        days = {m.code: int(m.item["promised_limit_days"]) for m in members}
-        planned = (sum(days.values()), services.critical_path(days, {m.code: m.after for m in members}))
+        if f is not None:
+            bundle, members, unavailable = f.bundle, f.members, f.unavailable
+        else:
+            bundle = await services.load_bundle(code)
+            members, unavailable = await services.members_of(bundle)
+        planned = services.planned_days(members)
         return render(request, "pages/bundles/apply.html", bundle=bundle, members=members, unavailable=unavailable,
                       f=f, refusal=refusal, planned=planned, errors={}, values=f.values if f else {},
                       delivery="window", address="")
@@ -75,11 +77,9 @@ class BundleController(Controller):
                                          answers=answers)
         delivery, address = fields.get("delivery", ""), fields.get("delivery_address", "")
         values = {k: v for k, v in fields.items() if k in {fld["key"] for fld in f.form}}
-        bundle = f.bundle
-        members, unavailable = f.members, f.unavailable
-        planned = f.planned
-        context = {"bundle": bundle, "members": members, "unavailable": unavailable, "f": f, "refusal": "",
-                   "planned": planned, "values": values, "delivery": delivery, "address": address}
+        context = {"bundle": f.bundle, "members": f.members, "unavailable": f.unavailable, "f": f, "refusal": "",
+                   "planned": services.planned_days(f.members), "values": values, "delivery": delivery,
+                   "address": address}
         if fields.get("action") == "refresh":
             return render(request, "pages/bundles/apply.html", errors={}, **context)
         errors: dict[str, str] = {}

@@ -16,6 +16,7 @@ from app.audit.services import record
 from app.bundles.payment import payment_adapter
 from app.bundles.tables import Bundle, BundleCase, Payment
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
+from app.catalog.tables import MaterialType
 from app.certificates.tables import Certificate
 from app.db import utcnow, write_tx
 from app.errors import Conflict, DomainError, Forbidden, NotFound
@@ -87,11 +88,12 @@ class BundleFiling:
     def fee_total(self) -> int:
         return sum(m.fee for m in self.members)
 
-    @property
-    def planned(self) -> tuple[int, int]:
-        """Promised working days one after another, and along the bundle's longest chain."""
-        days = {m.code: int(m.item["promised_limit_days"]) for m in self.members}
-        return sum(days.values()), critical_path(days, {m.code: m.after for m in self.members})
+
+
+def planned_days(members: list[Member]) -> tuple[int, int]:
+    """Promised working days one after another, and along the bundle's longest chain."""
+    days = {m.code: int(m.item["promised_limit_days"]) for m in members}
+    return sum(days.values()), critical_path(days, {m.code: m.after for m in members})
 
 
 def critical_path(days: dict[str, int], after: dict[str, list[str]]) -> int:
@@ -139,11 +141,29 @@ async def members_of(bundle: dict[str, Any]) -> tuple[list[Member], list[str]]:
     return members, unavailable
 
 
+def deferred_keys(members: list[Member]) -> set[str]:
+    """Fields about an enterprise the bundle itself registers (its credit code …): asked of no one, filled from
+    the registry when the members that need them start."""
+    registrar = next((m.code for m in members if m.registers == "enterprise"), None)
+    if registrar is None:
+        return set()
+    after = {m.code: m.after for m in members}
+    keys: dict[str, bool] = {}
+    for m in members:
+        for fld in m.item["form"]:
+            later = registrar in _ancestors(m.code, after) and (fld.get("prefill") or "").startswith("entity.")
+            keys[fld["key"]] = keys.get(fld["key"], True) and later
+    return {k for k, later in keys.items() if later}
+
+
 def merged_form(members: list[Member]) -> list[dict[str, Any]]:
     """Every member's fields, each key once (the import refuses a key two members define differently)."""
     seen: dict[str, dict[str, Any]] = {}
+    deferred = deferred_keys(members)
     for m in members:
         for fld in m.item["form"]:
+            if fld["key"] in deferred:
+                continue
             if fld["key"] not in seen:
                 seen[fld["key"]] = {**fld, "members": [m.item["name"]], "item_code": m.code}
             else:
@@ -175,10 +195,10 @@ async def merged_slots(members: list[Member], answers: dict[str, str], holder: f
     """The union of the members' materials by type. One that a member's certificate provides to every member
     needing it (through the order of items) is not asked for: it is attached when that member is approved."""
     after = {m.code: m.after for m in members}
-    provides: dict[str, str] = {}  # material code → member item code whose certificate it is
-    for m in members:
-        if m.guide.certificate is not None:
-            provides[await _material_code(m.guide.certificate["material"])] = m.code
+    issuers = {m.guide.certificate["material"]: m.code for m in members if m.guide.certificate is not None}
+    codes = await MaterialType.select(MaterialType.id, MaterialType.code).where(
+        MaterialType.id.is_in(list(issuers) or [0]))
+    provides = {r["code"]: issuers[r["id"]] for r in codes}  # material code → the member whose certificate it is
     slots: dict[str, Slot] = {}
     needers: dict[str, list[str]] = {}
     for m in members:
@@ -203,18 +223,6 @@ async def merged_slots(members: list[Member], answers: dict[str, str], holder: f
         if code in types and types[code]["id"] in library and not slot.provided_by:
             slot.attached = library[types[code]["id"]]
     return list(slots.values())
-
-
-_material_codes: dict[int, str] = {}
-
-
-async def _material_code(material_type_id: int) -> str:
-    if material_type_id not in _material_codes:
-        from app.catalog.tables import MaterialType
-
-        row = await MaterialType.select(MaterialType.code).where(MaterialType.id == material_type_id).first()
-        _material_codes[material_type_id] = row["code"] if row else ""
-    return _material_codes[material_type_id]
 
 
 async def _holder(user: CurrentUser, bundle: dict[str, Any], as_uscc: str) -> filings.Holder:
@@ -471,6 +479,15 @@ async def _start(child: dict[str, Any], applicant: CurrentUser) -> None:
     slots = await filings.material_slots(g.item, as_json(child["answers"]), holder, child["id"])
     if any(s.required and s.attached is None for s in slots):
         return
+    if child["holder_entity"] is not None:  # what the bundle's registration now knows (the credit code …)
+        entity = await LegalEntity.select(*LegalEntity.all_columns(),
+                                          LegalEntity.legal_rep.name.as_alias("legal_rep_name")).where(
+            LegalEntity.id == child["holder_entity"]).first()
+        form = as_json(child["form_data"])
+        known, _sources = prefill([f for f in g.item["form"] if not form.get(f["key"])],
+                                  filings.Holder(entity=entity), None)
+        if known:
+            await Case.update({Case.form_data: {**form, **known}}).where(Case.id == child["id"])
     reuse = [s for s in slots if s.reused and s.attached is not None]
     if reuse:
         now = utcnow()
@@ -531,11 +548,18 @@ async def bundle_detail(parent: dict[str, Any]) -> dict[str, Any]:
                         "after": [c["item_name"] for c in children if c["item_code"] in after.get(
                             child["item_code"], [])],
                         "correction": as_json(child["correction"]), "certificates": certificates})
-    # Each member's working days: used if it is finished or running, its promise if it has not started.
+    # One after another: each member's working days as its clock really ran (its promise if not yet started).
+    # Together: the working days from the bundle's first start to its last decision (or today), plus the
+    # promised chain of members still waiting.
     days = {m["case"]["item_code"]: (m["clock"].used if m["case"]["clock_started_on"] else
                                      int(m["case"]["limit_days"])) for m in members}
     serial = sum(days.values())
-    parallel = critical_path(days, after)
+    starts = [c["clock_started_on"] for c in children if c["clock_started_on"]]
+    finished = all(c["state"] in workflow.FINAL_STATES for c in children)
+    end = max((c["decided_on"] for c in children if c["decided_on"]), default=today) if finished else today
+    waiting = {code: d for code, d in days.items()
+               if next(c for c in children if c["item_code"] == code)["state"] == "waiting"}
+    parallel = (cal.working_days_between(min(starts), end) if starts else 0) + critical_path(waiting, after)
     payment = await Payment.select().where(Payment.bundle_case == parent["id"]).first()
     return {"parent": parent, "bundle": bundle, "members": members, "serial": serial, "parallel": parallel,
             "saved": max(serial - parallel, 0), "payment": payment,
