@@ -4,6 +4,7 @@ wait for is approved, the failure rule, the parent's derived state and the saved
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -153,3 +154,24 @@ async def test_another_citizen_cannot_open_the_bundle_case(client) -> None:
     stranger, _person = await factories.citizen(name="李四")
     await factories.login(client, stranger.mobile)
     assert (await client.get(f"/bundle-cases/{parent['bundle_no']}")).status_code == 404
+
+
+async def test_saved_days_come_from_the_real_clocks(client) -> None:
+    b = await bundle_hall()
+    key, _response = await file_bundle(client, b)
+    kids = await children(key)
+    await decide(client, b, kids[ITEM]["case_no"], "police")
+    kids = await children(key)
+    await decide(client, b, kids[REUSE_ITEM]["case_no"], "police")
+    await decide(client, b, kids[SIDE_ITEM]["case_no"], "hrss")
+    # As if the clocks had run Monday 16 to Friday 20 November 2026: 户口迁移 Mon–Wed (2 working days), then
+    # 户籍证明开具 Wed–Fri (2), 失业登记 beside them Mon–Thu (3).
+    runs = {ITEM: (date(2026, 11, 16), date(2026, 11, 18), 2), REUSE_ITEM: (date(2026, 11, 18), date(2026, 11, 20), 2),
+            SIDE_ITEM: (date(2026, 11, 16), date(2026, 11, 19), 3)}
+    for code, (start, end, used) in runs.items():
+        await Case.update({Case.clock_started_on: start, Case.decided_on: end, Case.days_used: used}).where(
+            Case.id == kids[code]["id"])
+    parent = await BundleCase.select().where(BundleCase.idempotency_key == key).first()
+    await factories.login(client, b.h.citizen.mobile)
+    board = await client.get(f"/bundle-cases/{parent['bundle_no']}")
+    assert "逐项办理需 7 个工作日，并联办理 4 个工作日，节省：3 个工作日" in board.text
