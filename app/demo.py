@@ -205,8 +205,7 @@ async def _officer_of(department_id: int, role: str) -> int:
 async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str) -> dict[str, Any]:
     """Filed, accepted by the hall's front desk, reviewed and approved by the department: as on the pages."""
     from app.accounts.sessions import current_user_by_id
-    from app.certificates.services import ensure_pdfs_for_case
-    from app.filings import services, workflow
+    from app.filings import services
     from app.filings.storage import store_bytes
 
     user = await current_user_by_id(user_id)
@@ -223,6 +222,15 @@ async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str) -> dict[str, A
     if problems:
         raise RuntimeError(f"demo filing {plan.code} is incomplete: {problems}")
     case = await services.submit_filing(f, case, user, ip="")
+    return await _approve(case)
+
+
+async def _approve(case: dict[str, Any]) -> dict[str, Any]:
+    """The hall's front desk accepts, the department reviews and approves; the certificate is rendered."""
+    from app.accounts.sessions import current_user_by_id
+    from app.certificates.services import ensure_pdfs_for_case
+    from app.filings import workflow
+
     steps = ((case["hall"], "clerk", workflow.accept_case, "材料齐全，予以受理。"),
              (case["department"], "reviewer", workflow.review_case, "经审查，符合办理条件。"),
              (case["department"], "approver", workflow.approve_case, "准予办理。"))
@@ -231,6 +239,32 @@ async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str) -> dict[str, A
         case = await act(await workflow.load_case(case["case_no"]), officer, ip="", opinion=opinion)
     await ensure_pdfs_for_case(case["id"])
     return case
+
+
+async def _demo_bundle(user_id: int) -> None:
+    """黄丽华 buys a flat in one go (二手房交易一件事): taxes paid and approved, the transfer now running, the
+    utilities waiting for it."""
+    from app.accounts.sessions import current_user_by_id
+    from app.bundles import services as bundles
+    from app.filings import services
+    from app.filings.storage import store_bytes
+    from app.filings.tables import Case
+
+    user = await current_user_by_id(user_id)
+    f = await bundles.bundle_filing(user, "440400-YJS-ESFJY")
+    seller = await Person.select(Person.name, Person.id_number).where(Person.region_code == "440402").order_by(
+        Person.id).offset(50).first()
+    given = {"property_address": "广东省珠海市香洲区吉大景山路128号海景花园3栋801房", "transaction_price": "2680000",
+             "seller_name": seller["name"], "seller_id_number": seller["id_number"], "building_area": "89.6",
+             "property_cert_number": "粤（2019）珠海市不动产权第0123456号"}
+    uploads = [services.Upload(slot.key, await store_bytes(_scan(slot.name), "image/png", f"{slot.name}.png"), None)
+               for slot in f.slots if slot.required and not slot.provided_by and slot.attached is None]
+    cleaned, problems = bundles.check_bundle(f, {**f.values, **given}, set(), {u.key for u in uploads}, "window", "")
+    if problems:
+        raise RuntimeError(f"demo bundle is incomplete: {problems}")
+    parent = await bundles.submit_bundle(f, user, cleaned, uploads, f.key, "window", "", ip="")
+    first = await Case.select().where(Case.bundle_case == parent["id"], Case.state == "submitted").first()
+    await _approve(first)
 
 
 async def seed_demo_filings() -> str:
@@ -243,4 +277,5 @@ async def seed_demo_filings() -> str:
     firm = await LegalEntity.select(LegalEntity.uscc).where(LegalEntity.name == "珠海市海韵软件科技有限公司").first()
     for plan in DEMO_FILINGS:
         await _demo_filing(plan, users[plan.applicant]["id"], firm["uscc"])
-    return f", {len(DEMO_FILINGS)} approved cases with their certificates"
+    await _demo_bundle(users["mother"]["id"])
+    return f", {len(DEMO_FILINGS)} approved cases with their certificates, a bundle under way"

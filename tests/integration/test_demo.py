@@ -47,6 +47,10 @@ async def test_demo_city_is_seeded_once_and_its_logins_work(client):
     apply = await client.get("/services/440400-JTJ-001/apply")  # the electronic driving licence stands in
     assert "机动车驾驶证" in apply.text and apply.text.count("免提交") >= 2
     await f.post(client, "/logout")
+    await f.login(client, "13800000002", DEMO_PASSWORD)  # her flat purchase is under way as one bundle
+    cases = await client.get("/me/cases")
+    assert "二手房交易一件事" in cases.text
+    await f.post(client, "/logout")
     response = await f.login(client, "13900000001", DEMO_PASSWORD)
     assert response.headers["location"] == "/office"
     assert "珠海市政务服务和数据管理局" in (await client.get("/office")).text
