@@ -548,18 +548,20 @@ async def bundle_detail(parent: dict[str, Any]) -> dict[str, Any]:
                         "after": [c["item_name"] for c in children if c["item_code"] in after.get(
                             child["item_code"], [])],
                         "correction": as_json(child["correction"]), "certificates": certificates})
-    # One after another: each member's working days as its clock really ran (its promise if not yet started).
-    # Together: the working days from the bundle's first start to its last decision (or today), plus the
-    # promised chain of members still waiting.
-    days = {m["case"]["item_code"]: (m["clock"].used if m["case"]["clock_started_on"] else
-                                     int(m["case"]["limit_days"])) for m in members}
+    # One after another: each member's working days as its clock really ran (at least its promise while it runs,
+    # its promise if it has not started). Together: the working days from the bundle's first start to its last
+    # decision (or today), plus the longest chain of what the unfinished members still have to go.
+    days, remaining = {}, {}
+    for m in members:
+        c, used, limit = m["case"], m["clock"].used, int(m["case"]["limit_days"])
+        done = c["state"] in workflow.FINAL_STATES
+        days[c["item_code"]] = used if done else max(used, limit) if c["clock_started_on"] else limit
+        if not done:
+            remaining[c["item_code"]] = max(limit - used, 0)
     serial = sum(days.values())
     starts = [c["clock_started_on"] for c in children if c["clock_started_on"]]
-    finished = all(c["state"] in workflow.FINAL_STATES for c in children)
-    end = max((c["decided_on"] for c in children if c["decided_on"]), default=today) if finished else today
-    waiting = {code: d for code, d in days.items()
-               if next(c for c in children if c["item_code"] == code)["state"] == "waiting"}
-    parallel = (cal.working_days_between(min(starts), end) if starts else 0) + critical_path(waiting, after)
+    end = max((c["decided_on"] for c in children if c["decided_on"]), default=today) if not remaining else today
+    parallel = (cal.working_days_between(min(starts), end) if starts else 0) + critical_path(remaining, after)
     payment = await Payment.select().where(Payment.bundle_case == parent["id"]).first()
     return {"parent": parent, "bundle": bundle, "members": members, "serial": serial, "parallel": parallel,
             "saved": max(serial - parallel, 0), "payment": payment,
