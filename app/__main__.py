@@ -48,8 +48,10 @@ async def seed(args: argparse.Namespace) -> None:
     await start_pool()
     try:
         if args.demo:
+            from app.certificates.keys import init_ca
             from app.demo import seed_demo
 
+            init_ca()  # the demo's approved cases issue signed certificates (a no-op once `keys init` ran)
             started = time.perf_counter()
             summary = await seed_demo()
             print(f"seed: demo city {summary} in {time.perf_counter() - started:.1f}s")

@@ -8,6 +8,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from app.accounts.controllers import AccountController, OfficeController
+from app.bundles.admin_controllers import BundleAdminController
 from app.bundles.controllers import BundleController
 from app.catalog.admin_controllers import CatalogAdminController
 from app.catalog.controllers import CatalogController
@@ -39,6 +40,7 @@ def create_app() -> Litestar:
             AccountController,
             OfficeController,
             CatalogAdminController,
+            BundleAdminController,
             CalendarAdminController,
             MeController,
             EnterpriseController,

@@ -163,7 +163,7 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
         folds_changed = "synonyms" in doc and await replace_synonyms(
             [(s["term"], s["alternative"]) for s in doc["synonyms"]])
         await (reindex_all() if folds_changed else reindex(touched))
-        bundles = await _upsert_bundles(doc["bundles"], now) if "bundles" in doc else (0, 0, 0)
+        bundles = await upsert_bundles(doc["bundles"], now) if "bundles" in doc else (0, 0, 0)
         await record("catalog.import", actor_id=actor_id, subject_type="catalogue", subject_key=note[:64],
                      added=added, changed=changed, unchanged=unchanged, bundles_added=bundles[0],
                      bundles_changed=bundles[1], bundles_unchanged=bundles[2])
@@ -181,9 +181,9 @@ def bundle_document(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _upsert_bundles(entries: list[dict[str, Any]], now: datetime) -> tuple[int, int, int]:
-    """Insert or update the file's bundles by code (others are left as they are); (added, changed, unchanged).
-    Call inside the importing transaction."""
+async def upsert_bundles(entries: list[dict[str, Any]], now: datetime) -> tuple[int, int, int]:
+    """Insert or update these validated bundles by code (others are left as they are); (added, changed, unchanged).
+    Call inside the writing transaction: an import's, or one bundle saved by an administrator."""
     existing = {r["code"]: r for r in await Bundle.select()}
     added = changed = 0
     for entry in entries:
