@@ -179,24 +179,35 @@ def qr_svg(url: str) -> Markup:
 
 
 def seal_svg(department: str, purpose: str) -> Markup:
-    """The department's round red seal: its name around the top, a star, the purpose below."""
-    size, r = 168, 78
-    chars = list(department[:20])
-    span = min(240.0, 18.0 * len(chars))  # degrees the name covers, centred at the top
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">',
-             f'<circle cx="84" cy="84" r="{r}" fill="none" stroke="#c8102e" stroke-width="5"/>',
-             '<polygon fill="#c8102e" points="' + " ".join(
-                 f"{84 + (24 if i % 2 == 0 else 10) * math.sin(math.pi * i / 5):.1f},"
-                 f"{84 - (24 if i % 2 == 0 else 10) * math.cos(math.pi * i / 5):.1f}" for i in range(10)) + '"/>']
+    """The department's round red seal as official seals are cut: a ring; the name inside it along the top, from
+    about 8 to 4 o'clock, each character upright towards the centre; a five-pointed star; the purpose below.
+    A long name (up to 20 characters) gets smaller characters rather than touching the ring."""
+    c, ring, ring_width = 84.0, 79.0, 3.6  # 168 units ≈ 44 mm
+    outer = ring - ring_width / 2 - 3.5  # the name keeps this clear of the ring
+    chars = [ch for ch in department[:20] if not ch.isspace()]
+    n = max(1, len(chars))
+    arc = math.radians(240)  # 8 o'clock to 4 o'clock, over the top
+    # The characters' inner corners come closest: size s fits n of them when (outer - s) * arc / n >= s.
+    s = min(22.0, outer * (arc / n) / (1 + arc / n))
+    rho = outer - s / 2  # the characters' centres
+    step = min(arc / n, 1.6 * s / rho)  # a short name is spaced, not spread over the whole arc
+    font = 'font-family="Yiwang Serif SC, Noto Serif CJK SC" fill="#c8102e" stroke="#c8102e" stroke-width="0.5"'
+    radii = [26.0 if i % 2 == 0 else 26.0 * 0.382 for i in range(10)]  # a regular star's points and notches
+    star = " ".join(f"{c + r * math.sin(math.pi * i / 5):.2f},{c - r * math.cos(math.pi * i / 5):.2f}"
+                    for i, r in enumerate(radii))
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="168" height="168" viewBox="0 0 168 168">',
+             f'<circle cx="{c}" cy="{c}" r="{ring}" fill="none" stroke="#c8102e" stroke-width="{ring_width}"/>',
+             f'<polygon fill="#c8102e" points="{star}"/>']
     for i, ch in enumerate(chars):
-        angle = -span / 2 + (span * (i + 0.5) / len(chars))
-        rad = math.radians(angle)
-        x, y = 84 + 60 * math.sin(rad), 84 - 60 * math.cos(rad)
-        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="17" fill="#c8102e" text-anchor="middle" '
-                     f'dominant-baseline="central" font-family="Noto Serif CJK SC" '
-                     f'transform="rotate({angle:.1f} {x:.1f} {y:.1f})">{escape(ch)}</text>')
-    parts.append(f'<text x="84" y="130" font-size="13" fill="#c8102e" text-anchor="middle" '
-                 f'font-family="Noto Serif CJK SC">{escape(purpose[:10])}</text></svg>')
+        angle = -step * n / 2 + step * (i + 0.5)  # radians, clockwise from 12 o'clock
+        x, y = c + rho * math.sin(angle), c - rho * math.cos(angle)
+        # The baseline 0.38 em below the centre puts a CJK glyph's body on (x, y); then it turns about that point.
+        parts.append(f'<text x="{x:.2f}" y="{y + 0.38 * s:.2f}" font-size="{s:.2f}" text-anchor="middle" {font} '
+                     f'transform="rotate({math.degrees(angle):.2f} {x:.2f} {y:.2f})">{escape(ch)}</text>')
+    label = purpose.strip()[:10]
+    size = min(15.0, 96.0 / max(1, len(label)))
+    parts.append(f'<text x="{c}" y="{c + 44 + 0.38 * size:.2f}" font-size="{size:.2f}" text-anchor="middle" '
+                 f'{font}>{escape(label)}</text></svg>')
     return Markup("".join(parts))  # noqa: S704 - built here from escaped text
 
 

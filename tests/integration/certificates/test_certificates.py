@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -94,3 +95,20 @@ def test_a_template_reaching_outside_renders_without_it() -> None:
     out = certificate_pdf.render_pdf(html)
     text = PdfReader(io.BytesIO(out)).pages[0].extract_text()
     assert "证照" in text and "root:" not in text
+
+
+async def test_the_compact_font_prints_common_characters_and_a_rare_one_falls_back(client) -> None:
+    from app.certificates.services import certificate_html
+
+    department = {"name": "珠海市公安局", "code": "ZH-POLICE"}
+    cert = {"cert_no": "4404002026001000001", "holder_name": "陈㛃", "issued_on": date(2026, 11, 2),
+            "valid_until": None, "fields": [["迁移原因", "购房落户"]]}
+    data = certificate_pdf.render_pdf(certificate_html(cert, {"code": "MIGRATION_CERT_E", "name": "户口迁移证明"},
+                                                       department))
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    text = re.sub(r"\s", "", page.extract_text())
+    assert "陈㛃" in text and "购房落户" in text  # 㛃 is outside GB 2312: printed from the full system font
+    names = [str(f["/FontDescriptor"]["/FontName"]) for font in page["/Resources"]["/Font"].values()
+             for f in font.get_object()["/DescendantFonts"]]
+    assert any("Yiwang-Serif-SC" in n for n in names) and any("Noto-Serif-CJK-SC" in n for n in names), names
+    assert len(data) < 300_000
