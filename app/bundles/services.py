@@ -15,6 +15,7 @@ from app.accounts.sessions import CurrentUser, current_user_by_id
 from app.audit.services import record
 from app.bundles.payment import payment_adapter
 from app.bundles.tables import Bundle, BundleCase, Payment
+from app.catalog.schema import ancestors
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
 from app.catalog.tables import MaterialType
 from app.certificates.tables import Certificate
@@ -151,7 +152,7 @@ def deferred_keys(members: list[Member]) -> set[str]:
     keys: dict[str, bool] = {}
     for m in members:
         for fld in m.item["form"]:
-            later = registrar in _ancestors(m.code, after) and (fld.get("prefill") or "").startswith("entity.")
+            later = registrar in ancestors(m.code, after) and (fld.get("prefill") or "").startswith("entity.")
             keys[fld["key"]] = keys.get(fld["key"], True) and later
     return {k for k, later in keys.items() if later}
 
@@ -180,17 +181,6 @@ def merged_situations(members: list[Member]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _ancestors(code: str, after: dict[str, list[str]]) -> set[str]:
-    out: set[str] = set()
-    stack = list(after.get(code, []))
-    while stack:
-        c = stack.pop()
-        if c not in out:
-            out.add(c)
-            stack.extend(after.get(c, []))
-    return out
-
-
 async def merged_slots(members: list[Member], answers: dict[str, str], holder: filings.Holder) -> list[Slot]:
     """The union of the members' materials by type. One that a member's certificate provides to every member
     needing it (through the order of items) is not asked for: it is attached when that member is approved."""
@@ -215,7 +205,7 @@ async def merged_slots(members: list[Member], answers: dict[str, str], holder: f
     names = {m.code: m.item["name"] for m in members}
     for code, slot in slots.items():
         source = provides.get(code)
-        if source and all(source in _ancestors(n, after) for n in needers[code]):
+        if source and all(source in ancestors(n, after) for n in needers[code]):
             slot.provided_by = names[source]
     types = await material_types(set(slots))
     library = await filings.library_for(holder, [t["id"] for t in types.values()], workflow.local_today())
@@ -452,7 +442,7 @@ async def after_member_transition(case: dict[str, Any], target: str, today: date
         for child in children:
             if child["id"] == case["id"] or child["state"] not in ("waiting", *workflow.OPEN_STATES):
                 continue
-            if stop_all or code in _ancestors(child["item_code"], after):
+            if stop_all or code in ancestors(child["item_code"], after):
                 await workflow.cancel_case(child, applicant, opinion=reason)
     await _derive_parent(parent["id"], bundle)
 

@@ -350,7 +350,7 @@ def _validate_bundle(c: _Checker, where: str, bundle: dict[str, Any], items: dic
         if audience == "enterprise" and "enterprise" not in fits:
             c.error(f"{mw}.item", f"{code!r} is for persons only, not for an enterprise bundle")
         elif (audience == "person" and "person" not in fits
-              and (enterprise_registrar is None or enterprise_registrar not in _ancestors(code, after))):
+              and (enterprise_registrar is None or enterprise_registrar not in ancestors(code, after))):
             c.error(f"{mw}.item", f"{code!r} is for enterprises only: in a person bundle it must come after "
                                   "(through `after`) the member that registers the enterprise")
     _check_shared_fields(c, members, items)
@@ -379,7 +379,7 @@ def _cycles(after: dict[str, list[str]]) -> list[list[str]]:
     return found
 
 
-def _ancestors(code: str, after: dict[str, list[str]]) -> set[str]:
+def ancestors(code: str, after: dict[str, list[str]]) -> set[str]:
     """Every member this one waits for, directly or through others."""
     seen: set[str] = set()
     todo = list(after.get(code, []))
