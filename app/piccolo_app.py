@@ -16,7 +16,7 @@ from app.catalog.tables import (
 )
 from app.certificates.tables import Certificate, CertificateCounter
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material, ProxyConsent
-from app.lifelong.tables import EnterpriseMember
+from app.lifelong.tables import AccessDispute, EnterpriseMember, Todo
 from app.notify.tables import Notification, OutboxMessage
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
 from app.settings import ROOT
@@ -53,6 +53,8 @@ TABLES = [
     Bundle,
     BundleCase,
     Payment,
+    Todo,
+    AccessDispute,
 ]
 
 APP_CONFIG = AppConfig(

@@ -31,6 +31,7 @@ class Person(Table):
     household_address = Varchar(length=200)
     ssc_number = Varchar(length=12)
     mobile = Varchar(length=11, default="")
+    id_card_valid_until = Date(null=True, default=None)  # the resident ID card's expiry (None: long-term or unknown)
 
 
 class GuardianLink(Table):
