@@ -229,14 +229,17 @@ async def _approve(case: dict[str, Any]) -> dict[str, Any]:
     """The hall's front desk accepts, the department reviews and approves; the certificate is rendered."""
     from app.accounts.sessions import current_user_by_id
     from app.certificates.services import ensure_pdfs_for_case
-    from app.filings import workflow
+    from app.filings import services, workflow
 
     steps = ((case["hall"], "clerk", workflow.accept_case, "材料齐全，予以受理。"),
              (case["department"], "reviewer", workflow.review_case, "经审查，符合办理条件。"),
              (case["department"], "approver", workflow.approve_case, "准予办理。"))
     for department_id, role, act, opinion in steps:
         officer = await current_user_by_id(await _officer_of(department_id, role))
-        case = await act(await workflow.load_case(case["case_no"]), officer, ip="", opinion=opinion)
+        case = await workflow.load_case(case["case_no"])
+        # As on the office case page: the officer's opening of the case goes on the holder's access log.
+        await services.log_access(officer, case, _("Case details and application form"), _("Handling the case"))
+        case = await act(case, officer, ip="", opinion=opinion)
     await ensure_pdfs_for_case(case["id"])
     return case
 

@@ -36,7 +36,7 @@ STATES = {
     "approved": N_("Approved"),
     "denied": N_("Denied"),
     "rejected": N_("Not accepted"),
-    "withdrawn": N_("Withdrawn"),
+    "withdrawn": N_("Application withdrawn"),
     "waiting": N_("Waiting for an earlier item of the bundle"),
     "cancelled": N_("Stopped with its bundle"),
 }
