@@ -157,17 +157,29 @@ class DemoFiling:
     code: str
     answers: dict[str, str]
     form: dict[str, str]
-    uploads: tuple[str, ...]  # material keys the applicant uploads (a generated scan)
     for_firm: bool = False  # filed for the applicant's enterprise
+    days_ago: int = 0  # its clock ran this long ago (the history of the pages); 0: today
 
 
+HOME = "广东省珠海市香洲区情侣中路39号海滨花园5栋1203房"
 DEMO_FILINGS = (
+    # Years of history, oldest first: what they uploaded then is in their library now.
+    DemoFiling("mother", "440402-GA-001", {"marital": "married", "agent": "self"},
+               {"child_name": "陈子轩", "child_sex": "男", "birth_date": "2020-09-01",
+                "birth_place": "珠海市妇幼保健院", "mother_name": "黄丽华", "father_name": "陈志明"}, days_ago=2270),
+    DemoFiling("father", "440400-GJJ-002", {"reason": "rent", "spouse": "no", "agent": "self"},
+               {"extract_reason": "租赁自住住房", "extract_amount": "18000", "bank_name": "中国建设银行珠海分行",
+                "bank_account": "6217003320012345678"}, days_ago=1180),
+    DemoFiling("mother", "440400-RSJ-002", {"age": "adult", "type": "replace"},
+               {"residence_address": HOME, "card_bank": "中国建设银行"}, days_ago=640),
+    # A dog licence is good for a year: this one runs out within 90 days (a renewal to-do).
+    DemoFiling("father", "440402-GA-007", {"housing": "own", "household": "local"},
+               {"residence_address": HOME, "dog_name": "豆豆", "dog_breed": "柯基", "dog_sex": "雄性",
+                "dog_chip_number": "900164000123456"}, days_ago=320),
     # 陈志明 renews his driving licence: the electronic licence then stands in for the paper one (免提交) when he
     # applies for the freight drivers' qualification.
     DemoFiling("father", "440400-GA-002", {"license_class": "small", "channel": "online"},
-               {"change_reason": "有效期满换证",
-                "residence_address": "广东省珠海市香洲区情侣中路39号海滨花园5栋1203房"},
-               ("id_card", "driver_license")),
+               {"change_reason": "有效期满换证", "residence_address": HOME}),
     # His company widens its business scope and gets a new electronic business licence.
     DemoFiling("father", "440400-SCJG-002",
                {"change_name": "no", "change_address": "no", "change_legal_rep": "no", "change_capital": "none",
@@ -175,8 +187,7 @@ DEMO_FILINGS = (
                 "license_form": "electronic", "agent": "legal_rep"},
                {"change_items": "经营范围",
                 "business_scope": "软件开发；信息系统集成服务；人工智能应用软件开发；数据处理和存储支持服务",
-                "contact_name": "陈志明", "contact_mobile": "13800000001"},
-               ("application", "resolution", "articles"), for_firm=True),
+                "contact_name": "陈志明", "contact_mobile": "13800000001"}, for_firm=True),
 )
 
 
@@ -202,31 +213,35 @@ async def _officer_of(department_id: int, role: str) -> int:
     return row["user"]
 
 
-async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str) -> dict[str, Any]:
-    """Filed, accepted by the hall's front desk, reviewed and approved by the department: as on the pages."""
+async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str, others: dict[str, Person]) -> dict[str, Any]:
+    """Filed (what the library lacks uploaded as a scan), accepted, reviewed and approved: as on the pages."""
     from app.accounts.sessions import current_user_by_id
     from app.filings import services
     from app.filings.storage import store_bytes
 
     user = await current_user_by_id(user_id)
     f = await services.filing(user, plan.code, as_uscc=uscc if plan.for_firm else "", answers=plan.answers)
-    names = {slot.key: slot.name for slot in f.materials}
-    uploads = [services.Upload(key, await store_bytes(_scan(names[key]), "image/png", f"{names[key]}.png"), None)
-               for key in plan.uploads]
+    uploads = [services.Upload(slot.key, await store_bytes(_scan(slot.name), "image/png", f"{slot.name}.png"), None)
+               for slot in f.materials if slot.required and slot.attached is None]
     form = {**f.values, **plan.form}
-    if "license_number" in {fld["key"] for fld in f.item["form"]}:
+    fields = {fld["key"] for fld in f.item["form"]}
+    if "license_number" in fields:
         form["license_number"] = f.holder.person["id_number"]  # a driving licence's number is the ID number
+    for key, who in (("mother_id_number", "mother"), ("father_id_number", "father")):
+        if key in fields:
+            form[key] = others[who].id_number
     case = await services.save_filing(f, user, form, plan.answers, uploads, f.key)
     f.materials = await services.material_slots(f.item, plan.answers, f.holder, case["id"], f.library)
     problems = services.check_complete(f, form)
     if problems:
         raise RuntimeError(f"demo filing {plan.code} is incomplete: {problems}")
     case = await services.submit_filing(f, case, user, ip="")
-    return await _approve(case)
+    return await _approve(case, days_ago=plan.days_ago)
 
 
-async def _approve(case: dict[str, Any]) -> dict[str, Any]:
-    """The hall's front desk accepts, the department reviews and approves; the certificate is rendered."""
+async def _approve(case: dict[str, Any], *, days_ago: int = 0) -> dict[str, Any]:
+    """The hall's front desk accepts, the department reviews and approves; the certificate is rendered (after the
+    case is moved back in time, if it belongs to the pages' history)."""
     from app.accounts.sessions import current_user_by_id
     from app.certificates.services import ensure_pdfs_for_case
     from app.filings import services, workflow
@@ -240,8 +255,57 @@ async def _approve(case: dict[str, Any]) -> dict[str, Any]:
         # As on the office case page: the officer's opening of the case goes on the holder's access log.
         await services.log_access(officer, case, _("Case details and application form"), _("Handling the case"))
         case = await act(case, officer, ip="", opinion=opinion)
+    if days_ago:
+        case = await _move_back(case["id"], days_ago)
     await ensure_pdfs_for_case(case["id"])
     return case
+
+
+async def _move_back(case_id: int, days: int) -> dict[str, Any]:
+    """Everything the case wrote, as if its clock had run `days` ago (two working days from filing to decision):
+    its number, times, steps, materials, certificate (number and validity), access-log rows and messages."""
+    from app.audit.tables import DataAccess
+    from app.certificates.services import expiry_date, next_serial
+    from app.certificates.tables import Certificate
+    from app.filings.tables import Case, CaseMaterial, CaseStep, Material
+    from app.notify.tables import Notification
+
+    case = await Case.select().where(Case.id == case_id).first()
+    shift = timedelta(days=days)
+    filed = (case["submitted_at"] - shift).date()
+    decided = filed + timedelta(days=2)
+    number = filed.strftime("%Y%m%d") + case["case_no"][8:]
+    await Case.update({Case.case_no: number, Case.created_at: case["created_at"] - shift,
+                       Case.submitted_at: case["submitted_at"] - shift, Case.updated_at: case["updated_at"] - shift,
+                       Case.clock_started_on: filed, Case.due_on: case["due_on"] - shift if case["due_on"] else None,
+                       Case.decided_on: decided, Case.days_used: 2}).where(Case.id == case_id)
+    for step in await CaseStep.select(CaseStep.id, CaseStep.action, CaseStep.created_at).where(
+            CaseStep.case == case_id):
+        late = step["action"] in ("review", "approve")  # decided two working days after filing
+        await CaseStep.update({CaseStep.created_at: step["created_at"] - shift + timedelta(days=2 if late else 0),
+                               CaseStep.days_used: 2 if late else 0}).where(CaseStep.id == step["id"])
+    used = await CaseMaterial.select(CaseMaterial.material).where(CaseMaterial.case == case_id,
+                                                                  CaseMaterial.reused.eq(False)).output(as_list=True)
+    await Material.update({Material.created_at: Material.created_at - shift}).where(Material.id.is_in(used or [0]))
+    await CaseMaterial.update({CaseMaterial.created_at: CaseMaterial.created_at - shift}).where(
+        CaseMaterial.case == case_id)
+    await DataAccess.update({DataAccess.case_no: number, DataAccess.created_at: DataAccess.created_at - shift}).where(
+        DataAccess.case_no == case["case_no"])
+    await Notification.update({Notification.link: f"/cases/{number}",
+                               Notification.created_at: Notification.created_at - shift}).where(
+        Notification.link == f"/cases/{case['case_no']}")
+    for cert in await Certificate.select(Certificate.id, Certificate.cert_no, Certificate.certificate_type,
+                                         Certificate.certificate_type.validity_years.as_alias("years")).where(
+            Certificate.case == case_id):
+        number = cert["cert_no"]
+        if number[6:10] != str(decided.year):  # numbered in the year it was issued
+            serial = await next_serial(cert["certificate_type"], decided.year)
+            number = f"{number[:6]}{decided.year}{cert['certificate_type']:03d}{serial:06d}"
+        await Certificate.update({
+            Certificate.cert_no: number,
+            Certificate.issued_on: decided, Certificate.valid_until: expiry_date(decided, cert["years"]),
+            Certificate.created_at: Certificate.created_at - shift}).where(Certificate.id == cert["id"])
+    return await Case.select().where(Case.id == case_id).first()
 
 
 async def _demo_bundle(user_id: int) -> None:
@@ -278,7 +342,9 @@ async def seed_demo_filings() -> str:
     if await Case.exists().where(Case.applicant.is_in([u["id"] for u in users.values()])):
         return ""
     firm = await LegalEntity.select(LegalEntity.uscc).where(LegalEntity.name == "珠海市海韵软件科技有限公司").first()
+    others = {p.key: await Person.objects().where(Person.name == p.name, Person.birth_date == p.birth).first()
+              for p in FAMILY}
     for plan in DEMO_FILINGS:
-        await _demo_filing(plan, users[plan.applicant]["id"], firm["uscc"])
+        await _demo_filing(plan, users[plan.applicant]["id"], firm["uscc"], others)
     await _demo_bundle(users["mother"]["id"])
-    return f", {len(DEMO_FILINGS)} approved cases with their certificates, a bundle under way"
+    return f", {len(DEMO_FILINGS)} approved cases over six years with their certificates, a bundle under way"

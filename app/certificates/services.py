@@ -49,7 +49,7 @@ PRIVATE_FIELD_WORDS = ("mobile", "phone", "address", "email")
 
 # --- issuing (inside the approval's transaction) ------------------------------------------------------------
 
-async def _next_number(type_id: int, year: int) -> int:
+async def next_serial(type_id: int, year: int) -> int:
     rows = await CertificateCounter.raw(
         "INSERT INTO certificate_counter (certificate_type, year, last) VALUES ({}, {}, 1) "
         "ON CONFLICT (certificate_type, year) DO UPDATE SET last = certificate_counter.last + 1 RETURNING last",
@@ -57,7 +57,7 @@ async def _next_number(type_id: int, year: int) -> int:
     return int(rows[0]["last"])
 
 
-def _valid_until(issued: date, years: int | None) -> date | None:
+def expiry_date(issued: date, years: int | None) -> date | None:
     if not years:
         return None
     try:
@@ -141,7 +141,7 @@ async def issue_for_case(case: dict[str, Any], user: CurrentUser, today: date) -
         holder = await Person.select().where(Person.id == case["holder_person"]).first()
         holder_name, holder_id_label, holder_id = holder["name"], _("ID number"), holder["id_number"]
     department = await Department.select(Department.region_code).where(Department.id == case["department"]).first()
-    number = await _next_number(g.certificate["id"], today.year)
+    number = await next_serial(g.certificate["id"], today.year)
     cert_no = f"{department['region_code']}{today.year}{g.certificate['id']:03d}{number:06d}"
     mapping, data = as_json(g.certificate["fields"]), as_json(case["form_data"])
     facts = (mapped_fields(mapping, g.item["form"], data, holder,
@@ -157,7 +157,7 @@ async def issue_for_case(case: dict[str, Any], user: CurrentUser, today: date) -
         cert_no=cert_no, certificate_type=g.certificate["id"], case=case["id"],
         holder_person=case["holder_person"], holder_entity=case["holder_entity"], holder_name=holder_name,
         department=case["department"], fields=fields, issued_on=today,
-        valid_until=_valid_until(today, g.certificate["validity_years"]), created_at=utcnow(),
+        valid_until=expiry_date(today, g.certificate["validity_years"]), created_at=utcnow(),
     )).returning(Certificate.id))[0]
     await record("certificate.issue", actor_id=user.id, subject_type="certificate", subject_key=cert_no,
                  case_no=case["case_no"])
