@@ -297,12 +297,12 @@ async def _move_back(case_id: int, days: int) -> dict[str, Any]:
     for cert in await Certificate.select(Certificate.id, Certificate.cert_no, Certificate.certificate_type,
                                          Certificate.certificate_type.validity_years.as_alias("years")).where(
             Certificate.case == case_id):
-        number = cert["cert_no"]
-        if number[6:10] != str(decided.year):  # numbered in the year it was issued
+        cert_no = cert["cert_no"]
+        if cert_no[6:10] != str(decided.year):  # numbered in the year it was issued
             serial = await next_serial(cert["certificate_type"], decided.year)
-            number = f"{number[:6]}{decided.year}{cert['certificate_type']:03d}{serial:06d}"
+            cert_no = f"{cert_no[:6]}{decided.year}{cert['certificate_type']:03d}{serial:06d}"
         await Certificate.update({
-            Certificate.cert_no: number,
+            Certificate.cert_no: cert_no,
             Certificate.issued_on: decided, Certificate.valid_until: expiry_date(decided, cert["years"]),
             Certificate.created_at: Certificate.created_at - shift}).where(Certificate.id == cert["id"])
     return await Case.select().where(Case.id == case_id).first()
