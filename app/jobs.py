@@ -16,8 +16,9 @@ log = logging.getLogger("yiwang.jobs")
 
 def _jobs() -> dict[str, Callable[[date], Awaitable[int]]]:
     from app.certificates.services import notify_expired
+    from app.lifelong.reminders import run_reminders
 
-    return {"certificates.expired": notify_expired}
+    return {"certificates.expired": notify_expired, "lifelong.reminders": run_reminders}
 
 
 async def run_all(today: date | None = None) -> dict[str, int]:

@@ -20,6 +20,8 @@ from app.filings.storage import limits
 from app.jobs import start as start_jobs
 from app.jobs import stop as stop_jobs
 from app.lifelong.controllers import EnterpriseController, MeController
+from app.lifelong.records_controllers import RecordsController
+from app.lifelong.todo_controllers import TodoController
 from app.settings import ROOT, get_settings
 from app.web.auth import SessionAuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
@@ -43,7 +45,9 @@ def create_app() -> Litestar:
             BundleAdminController,
             CalendarAdminController,
             MeController,
+            TodoController,
             EnterpriseController,
+            RecordsController,
             FilingController,
             TrackController,
             OfficeCaseController,

@@ -8,15 +8,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app.certificates import services as certificates
-from app.db import utcnow
 from app.errors import DomainError
-from app.lifelong import services
-from app.notify.tables import Notification
+from app.lifelong import dashboard, enterprise, services
 from app.web.auth import client_ip, current_user, login_required
 from app.web.flash import with_flash
 from app.web.forms import FormData, kept, text
 from app.web.templating import render
+from app.workdays.calendar import local_today
 
 
 class MeController(Controller):
@@ -24,19 +22,15 @@ class MeController(Controller):
 
     @get("/me", name="me")
     async def me(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        """The citizen's own page; before activation it asks for it."""
+        """The citizen's page at a glance: to-dos, cases under way, certificates, messages, the timeline and
+        suggested services; before activation it asks for it."""
         user = current_user(request)
         if user.is_officer:
             return Redirect("/office")
-        person = await services.person_of(user)
-        today = utcnow().date()
-        children = await services.children_of(person.id, today) if person else []
-        enterprises = await services.enterprises_of(user)
-        notifications = await Notification.select().where(Notification.user == user.id).order_by(
-            Notification.created_at, ascending=False
-        ).limit(5)
-        return render(request, "pages/me/index.html", person=person, children=children, enterprises=enterprises,
-                      notifications=notifications, age=services.age_on(person.birth_date, today) if person else None)
+        if not user.is_activated:
+            return render(request, "pages/me/index.html", d=None, notifications=await dashboard.notifications_of(user))
+        d = await dashboard.dashboard(user, local_today())
+        return render(request, "pages/me/index.html", d=d, notifications=d.notifications)
 
     @get("/activate", name="activate")
     async def activate_page(self, request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -61,9 +55,8 @@ class MeController(Controller):
     @get("/me/children/{child_id:int}", name="child")
     async def child(self, request: Request[Any, Any, Any], child_id: FromPath[int]) -> Template:
         """A minor's page, reached by the guardian."""
-        child, guardians = await services.child_page(current_user(request), child_id, ip=client_ip(request))
-        return render(request, "pages/me/child.html", child=child, guardians=guardians,
-                      age=services.age_on(child.birth_date, utcnow().date()))
+        page = await services.child_page(current_user(request), child_id, ip=client_ip(request))
+        return render(request, "pages/me/child.html", page=page, child=page.child)
 
 
 class EnterpriseController(Controller):
@@ -92,9 +85,8 @@ class EnterpriseController(Controller):
     async def page(self, request: Request[Any, Any, Any], uscc: FromPath[str]) -> Template:
         """The enterprise page, for its legal representative and current agents."""
         member = await services.membership(current_user(request), uscc, ip=client_ip(request))
-        members = await services.members_of(member.entity.id)
-        return render(request, "pages/enterprise/page.html", member=member, entity=member.entity, members=members,
-                      certificates=await certificates.of_entity(member.entity.id))
+        page = await enterprise.enterprise_page(member, local_today())
+        return render(request, "pages/enterprise/page.html", member=member, entity=member.entity, page=page)
 
     @get("/{uscc:str}/members", name="enterprise_members")
     async def members(self, request: Request[Any, Any, Any], uscc: FromPath[str]) -> Template:

@@ -11,11 +11,12 @@ from app.accounts.tables import User
 from app.audit.services import count_since, record
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound, RateLimited
-from app.i18n import N_, _
+from app.i18n import N_, _, fmt_date
 from app.lifelong.tables import EnterpriseMember
 from app.notify.services import notify
 from app.registry.tables import GuardianLink, LegalEntity, Person
 from app.registry.validators import check_id_number, check_ssc_number, check_uscc
+from app.workdays.calendar import local_today
 
 ADULT_AGE = 18
 ACTIVATION_MAX_FAILURES = 10
@@ -50,8 +51,10 @@ async def _check_activation_rate(user: CurrentUser, action: str) -> None:
         raise RateLimited(_("Too many failed attempts; please try again in an hour or visit a service window."))
 
 
-async def activate_personal_page(user: CurrentUser, id_number: str, ssc_number: str, *, ip: str) -> None:
-    """Bind the account to the registry person whose ID and social security card numbers both match."""
+async def activate_personal_page(user: CurrentUser, id_number: str, ssc_number: str, *, ip: str,
+                                 today: date | None = None) -> None:
+    """Bind the account to the registry person whose ID and social security card numbers both match; a minor
+    may from the 18th birthday (Beijing time) on."""
     if user.is_activated:
         raise DomainError(_("Your personal page is already activated."))
     await _check_activation_rate(user, "page.activate")
@@ -66,7 +69,7 @@ async def activate_personal_page(user: CurrentUser, id_number: str, ssc_number: 
             _("The ID number and social security card number do not match any resident in the registry."),
             "ssc_number",
         )
-    if age_on(person.birth_date, utcnow().date()) < ADULT_AGE:
+    if age_on(person.birth_date, today or local_today()) < ADULT_AGE:
         await _activation_failed(user, "page.activate", ip, reason="minor")
         raise DomainError(_("A minor's page is run by the guardian until the age of 18."), "id_number")
     if await User.exists().where(User.person == person.id):
@@ -88,8 +91,9 @@ async def person_of(user: CurrentUser) -> Person | None:
     return await Person.objects().where(Person.id == user.person_id).first()
 
 
-async def children_of(person_id: int, today: date) -> list[dict[str, Any]]:
+async def children_of(person_id: int, today: date | None = None) -> list[dict[str, Any]]:
     """The guardian's children still under 18 (the ones whose pages the guardian runs)."""
+    today = today or local_today()
     rows = await GuardianLink.select(
         GuardianLink.relation,
         GuardianLink.child.id.as_alias("id"),
@@ -100,24 +104,68 @@ async def children_of(person_id: int, today: date) -> list[dict[str, Any]]:
     return [r for r in rows if age_on(r["birth_date"], today) < ADULT_AGE]
 
 
-async def child_page(user: CurrentUser, child_id: int, *, ip: str) -> tuple[Person, list[dict[str, Any]]]:
-    """A child's page for its guardian; anyone else (or a grown-up child) gets NotFound, audited."""
-    today = utcnow().date()
+def coming_of_age(birth_date: date) -> date:
+    """The 18th birthday (1 March for one born on 29 February, as `age_on` counts it)."""
+    try:
+        return birth_date.replace(year=birth_date.year + ADULT_AGE)
+    except ValueError:
+        return date(birth_date.year + ADULT_AGE, 3, 1)
+
+
+class ComeOfAge(DomainError):
+    """The child has turned 18: the page has passed to them and the guardian's access has ended. A 404 as for
+    anyone else's page, with the reason the former guardian needs."""
+
+    status_code = 404
+
+
+@dataclass(frozen=True)
+class ChildPage:
+    """A minor's page as the guardian sees it; `linkable` rows are cases the guardian filed (they may open them)."""
+
+    child: Person
+    age: int
+    guardians: list[dict[str, Any]]
+    cases: list[dict[str, Any]]
+    certificates: list[dict[str, Any]]
+    todos: list[dict[str, Any]]
+
+
+async def child_page(user: CurrentUser, child_id: int, *, ip: str, today: date | None = None) -> ChildPage:
+    """A child's page for its guardian until the day before the 18th birthday. On the birthday the former
+    guardian is told the page has passed to the child (ComeOfAge); anyone else gets NotFound. Both audited."""
+    today = today or local_today()
     link = None
-    if user.person_id is not None:
+    if user.person_id is not None and not user.is_officer:
         link = await GuardianLink.objects().where(
             GuardianLink.guardian == user.person_id, GuardianLink.child == child_id
         ).first()
     child = await Person.objects().where(Person.id == child_id).first() if link else None
-    if child is None or age_on(child.birth_date, today) >= ADULT_AGE:
+    if child is None:
         async with write_tx():
             await record("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
                          subject_key=str(child_id), ip=ip, reason="not a guardian of this minor")
         raise NotFound()
+    age = age_on(child.birth_date, today)
+    if age >= ADULT_AGE:
+        async with write_tx():
+            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
+                         subject_key=str(child_id), ip=ip, reason="child is of age")
+        raise ComeOfAge(_("%(name)s turned 18 on %(date)s. The page has passed to them, and guardians no longer "
+                          "see it.", name=child.name, date=fmt_date(coming_of_age(child.birth_date))))
+    from app.lifelong import enterprise  # the holder lists; that module builds on this one
+
     guardians = await GuardianLink.select(
         GuardianLink.relation, GuardianLink.guardian.name.as_alias("name")
     ).where(GuardianLink.child == child_id)
-    return child, guardians
+    cases = await enterprise.cases_of_holder(person_id=child.id, today=today)
+    certs = await enterprise.certificates_of_person(child.id, today)
+    return ChildPage(
+        child=child, age=age, guardians=guardians,
+        cases=[{**c, "linkable": c["applicant"] == user.id} for c in cases],
+        certificates=[{**c, "linkable": c["applicant"] == user.id} for c in certs],
+        todos=await enterprise.open_todos(person_id=child.id),
+    )
 
 
 @dataclass(frozen=True)
@@ -128,7 +176,7 @@ class Membership:
 
 
 async def enterprises_of(user: CurrentUser) -> list[dict[str, Any]]:
-    today = utcnow().date()
+    today = local_today()
     rows = await EnterpriseMember.select(
         EnterpriseMember.role,
         EnterpriseMember.expires_on,
@@ -148,7 +196,7 @@ async def membership(user: CurrentUser, uscc: str, *, ip: str) -> Membership:
             EnterpriseMember.user == user.id,
             EnterpriseMember.revoked_at.is_null(),
         ).first()
-    if entity is None or member is None or (member.expires_on is not None and member.expires_on < utcnow().date()):
+    if entity is None or member is None or (member.expires_on is not None and member.expires_on < local_today()):
         async with write_tx():
             await record("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
                          subject_key=uscc[:64], ip=ip, reason="not a member")
