@@ -95,6 +95,6 @@ async def test_newborn_bundle_in_chromium(db, client, live_server, browser, arti
             await approve(client, officers, kid)
     child = await Person.select(Person.id).where(Person.name == "陈小满").first()
     await page.goto(f"{live_server}/me")
-    await page.get_by_role("link", name="陈小满").click()
+    await page.get_by_role("link", name="陈小满", exact=True).click()
     await page.wait_for_url(f"**/me/children/{child['id']}")
     await page.screenshot(path=artifacts / "newborn-page-375.png", full_page=True, caret="initial")
