@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench.filing import ITEM_CODE, KEY_RE, PASSWORD, Row, db_counts, form_values, login_all, seed, submissions
+from bench.filing import ITEM_CODE, KEY_RE, PASSWORD, Row, db_counts, form_values, login_all, migrate, seed, submissions
 from bench.search import free_port, fresh_var_dir, pct, print_table, start_server, stop_server, summary
 
 BUNDLE_CODE = "BENCH-FIVE"
@@ -295,10 +294,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.bundles, args.clients, args.rounds = max(1, args.bundles), max(1, args.clients), max(1, args.rounds)
     var_dir = fresh_var_dir()
     try:
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "app", "migrate"], env=dict(os.environ), check=True,
-                       cwd=Path(__file__).resolve().parent.parent, capture_output=True)
-        print(f"migrate (python -m app migrate): {time.perf_counter() - t:.1f}s", flush=True)
+        migrate()
         print_table(asyncio.run(run(args, var_dir)))
     finally:
         if args.keep:

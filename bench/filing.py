@@ -360,6 +360,14 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
     return table
 
 
+def migrate() -> None:
+    """`python -m app migrate` in the fresh data folder, timed."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "app", "migrate"], env=dict(os.environ), check=True,
+                   cwd=Path(__file__).resolve().parent.parent, capture_output=True)
+    print(f"migrate (python -m app migrate): {time.perf_counter() - t:.1f}s", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.filing", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32, help="concurrent citizens (default 32, at most 64)")
@@ -372,10 +380,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.clients = max(1, min(args.clients, CITIZENS))
     var_dir = fresh_var_dir()
     try:
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "app", "migrate"], env=dict(os.environ), check=True,
-                       cwd=Path(__file__).resolve().parent.parent, capture_output=True)
-        print(f"migrate (python -m app migrate): {time.perf_counter() - t:.1f}s", flush=True)
+        migrate()
         print_table(asyncio.run(run(args, var_dir)))
     finally:
         if args.keep:

@@ -302,12 +302,8 @@ async def submit_bundle(f: BundleFiling, user: CurrentUser, cleaned: dict[str, s
         for slot in f.slots:
             up = uploaded.get(slot.key)
             if up is not None:
-                materials[slot.code] = ((await Material.insert(Material(
-                    holder_person=f.holder.person["id"] if f.holder.person else None,
-                    holder_entity=f.holder.entity["id"] if f.holder.entity else None,
-                    material_type=types[slot.code]["id"], sha256=up.stored.sha256, size=up.stored.size,
-                    content_type=up.stored.content_type, filename=up.stored.filename, valid_until=up.valid_until,
-                    uploaded_by=user.id, created_at=now)).returning(Material.id))[0]["id"], False)
+                materials[slot.code] = (await filings.add_to_library(f.holder, user, up, types[slot.code]["id"],
+                                                                     now), False)
             elif slot.attached is not None:
                 materials[slot.code] = (slot.attached["id"], True)
         children = []
@@ -429,16 +425,16 @@ async def after_member_transition(case: dict[str, Any], target: str, today: date
     """Inside the member's transition: start the members now free to start, stop those that can no longer go
     on (by the bundle's rule), and bring the parent's state up to date."""
     parent, bundle, children = await _bundle_of(case["bundle_case"])
-    after = {m["item"]: list(m.get("after", [])) for m in bundle["members"]}
-    code = next(c["item_code"] for c in children if c["id"] == case["id"])
-    applicant = await current_user_by_id(parent["applicant"])
     if target == "approved":
-        await start_ready(parent["id"])
+        await _start_ready(parent, bundle, children)
     elif target in CLOSED_WITHOUT_APPROVAL:
         # What waits for this member can never start; by the "stop" rule nothing else goes on either.
+        after = {m["item"]: list(m.get("after", [])) for m in bundle["members"]}
+        this = next(c for c in children if c["id"] == case["id"])
+        code = this["item_code"]
+        applicant = await current_user_by_id(parent["applicant"])
         stop_all = bundle["on_failure"] == "stop" and target != "cancelled"
-        reason = _("%(item)s was not approved, so this item of the bundle stops.", item=case.get(
-            "item_name") or next(c["item_name"] for c in children if c["id"] == case["id"]))
+        reason = _("%(item)s was not approved, so this item of the bundle stops.", item=this["item_name"])
         for child in children:
             if child["id"] == case["id"] or child["state"] not in ("waiting", *workflow.OPEN_STATES):
                 continue
@@ -450,7 +446,10 @@ async def after_member_transition(case: dict[str, Any], target: str, today: date
 async def start_ready(bundle_case_id: int) -> None:
     """Start every waiting member whose predecessors are approved and whose materials are all at hand (a
     certificate it needs joins the library when its PDF is made: `certificates.ensure_pdf` calls this again)."""
-    parent, bundle, children = await _bundle_of(bundle_case_id)
+    await _start_ready(*await _bundle_of(bundle_case_id))
+
+
+async def _start_ready(parent: dict[str, Any], bundle: dict[str, Any], children: list[dict[str, Any]]) -> None:
     after = {m["item"]: list(m.get("after", [])) for m in bundle["members"]}
     approved = {c["item_code"] for c in children if c["state"] == "approved"}
     applicant = await current_user_by_id(parent["applicant"])
@@ -478,13 +477,7 @@ async def _start(child: dict[str, Any], applicant: CurrentUser) -> None:
                                   filings.Holder(entity=entity), None)
         if known:
             await Case.update({Case.form_data: {**form, **known}}).where(Case.id == child["id"])
-    reuse = [s for s in slots if s.reused and s.attached is not None]
-    if reuse:
-        now = utcnow()
-        await CaseMaterial.delete().where(CaseMaterial.case == child["id"],
-                                          CaseMaterial.key.is_in([s.key for s in reuse]))
-        await CaseMaterial.insert(*[CaseMaterial(case=child["id"], key=s.key, material=s.attached["id"],
-                                                 reused=True, created_at=now) for s in reuse])
+    await filings.attach_reused(child["id"], slots)
     await workflow.submit_case(child, applicant, ip="")
 
 

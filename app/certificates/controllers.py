@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import anyio
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +17,7 @@ from app.audit.services import count_since, record
 from app.certificates import services
 from app.db import utcnow, write_tx
 from app.errors import DomainError, Forbidden, NotFound
-from app.filings.storage import CHUNK, material_path
+from app.filings.storage import CHUNK, content_disposition, material_path
 from app.filings.workflow import local_today
 from app.i18n import _
 from app.web.auth import client_ip, current_user, login_required, officer_required
@@ -64,9 +63,10 @@ class WalletController(Controller):
             return Response(b"", status_code=304, headers={"ETag": etag.to_header(), **cache})
         # A few hundred KB at most: read in one go rather than streamed in chunks, one thread hop instead of several.
         body = await anyio.Path(material_path(cert["pdf_sha256"])).read_bytes()
-        name = quote(f"{cert['type_name']}{cert['cert_no']}.pdf")
-        return Response(body, media_type="application/pdf", headers={
-            "ETag": etag.to_header(), "Content-Disposition": f"inline; filename*=UTF-8''{name}", **cache})
+        disposition = content_disposition("inline", f"{cert['type_name']}{cert['cert_no']}.pdf",
+                                          f"certificate-{cert['cert_no']}.pdf")
+        return Response(body, media_type="application/pdf",
+                        headers={"ETag": etag.to_header(), "Content-Disposition": disposition, **cache})
 
 
 async def _read_pdf(upload: Any) -> bytes:

@@ -290,6 +290,11 @@ def status(cert: dict[str, Any], today: date) -> str:
     return "valid"
 
 
+def with_status(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    today = local_today()
+    return [{**row, "status": status(row, today)} for row in rows]
+
+
 def public_holder_name(cert: dict[str, Any]) -> str:
     """A person's name masked (张**); an enterprise's name is public registry data and shown whole."""
     return cert["holder_name"] if cert["holder_entity"] else mask_name(cert["holder_name"])
@@ -317,22 +322,19 @@ async def wallet(user: CurrentUser) -> list[dict[str, Any]]:
     rows = await Certificate.select(*WALLET_COLUMNS, Certificate.holder_entity.uscc.as_alias("uscc")).where(
         condition).order_by(Certificate.id, ascending=False)
     rows.sort(key=lambda row: row["uscc"] or "")  # stable: the person's own first, then per enterprise
-    today = local_today()
-    return [{**row, "status": status(row, today)} for row in rows]
+    return with_status(rows)
 
 
 async def of_entity(entity_id: int) -> list[dict[str, Any]]:
     """An enterprise's licences and certificates, newest first, for its page."""
     rows = await Certificate.select(*WALLET_COLUMNS).where(Certificate.holder_entity == entity_id).order_by(
         Certificate.id, ascending=False)
-    today = local_today()
-    return [{**row, "status": status(row, today)} for row in rows]
+    return with_status(rows)
 
 
 async def for_case(case_id: int) -> list[dict[str, Any]]:
     rows = await Certificate.select(*WALLET_COLUMNS, Certificate.department).where(Certificate.case == case_id)
-    today = local_today()
-    return [{**row, "status": status(row, today)} for row in rows]
+    return with_status(rows)
 
 
 async def downloadable(user: CurrentUser, cert: dict[str, Any], *, ip: str) -> None:

@@ -289,15 +289,20 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
     return await Case.select().where(Case.id == case_id).first()
 
 
-async def _attach_upload(case_id: int, holder: Holder, user: CurrentUser, up: Upload, type_id: int,
-                         now: Any) -> None:
-    """The upload joins the holder's library and the case (replacing what the case had for that material)."""
-    material_id = (await Material.insert(Material(
+async def add_to_library(holder: Holder, user: CurrentUser, up: Upload, type_id: int, now: Any) -> int:
+    """The upload as a material of the holder's library; its id."""
+    return int((await Material.insert(Material(
         holder_person=holder.person["id"] if holder.person else None,
         holder_entity=holder.entity["id"] if holder.entity else None,
         material_type=type_id, sha256=up.stored.sha256, size=up.stored.size, content_type=up.stored.content_type,
         filename=up.stored.filename, valid_until=up.valid_until, uploaded_by=user.id, created_at=now,
-    )).returning(Material.id))[0]["id"]
+    )).returning(Material.id))[0]["id"])
+
+
+async def _attach_upload(case_id: int, holder: Holder, user: CurrentUser, up: Upload, type_id: int,
+                         now: Any) -> None:
+    """The upload joins the holder's library and the case (replacing what the case had for that material)."""
+    material_id = await add_to_library(holder, user, up, type_id, now)
     await CaseMaterial.delete().where(CaseMaterial.case == case_id, CaseMaterial.key == up.key)
     await CaseMaterial.insert(CaseMaterial(case=case_id, key=up.key, material=material_id, reused=False,
                                            created_at=now))
@@ -330,15 +335,20 @@ def check_complete(f: Filing, form: dict[str, str]) -> dict[str, str]:
 
 async def submit_filing(f: Filing, case: dict[str, Any], user: CurrentUser, *, ip: str) -> dict[str, Any]:
     """Attach the library's materials the applicant did not upload again, and submit (one transaction each)."""
-    reuse = [s for s in f.materials if s.reused and s.attached is not None]
-    if reuse:
-        now = utcnow()
-        async with write_tx():
-            await CaseMaterial.delete().where(CaseMaterial.case == case["id"],
-                                              CaseMaterial.key.is_in([slot.key for slot in reuse]))
-            await CaseMaterial.insert(*[CaseMaterial(case=case["id"], key=slot.key, material=slot.attached["id"],
-                                                     reused=True, created_at=now) for slot in reuse])
+    async with write_tx():
+        await attach_reused(case["id"], f.materials)
     return await workflow.submit_case(case, user, ip=ip)
+
+
+async def attach_reused(case_id: int, slots: list[MaterialSlot]) -> None:
+    """The slots the holder's library fills (免提交) become the case's own materials, marked as reused."""
+    reuse = [slot for slot in slots if slot.reused and slot.attached is not None]
+    if not reuse:
+        return
+    now = utcnow()
+    await CaseMaterial.delete().where(CaseMaterial.case == case_id, CaseMaterial.key.is_in([s.key for s in reuse]))
+    await CaseMaterial.insert(*[CaseMaterial(case=case_id, key=slot.key, material=slot.attached["id"], reused=True,
+                                             created_at=now) for slot in reuse])
 
 
 # --- reading a case -------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
@@ -126,6 +127,11 @@ def material_path(sha256: str) -> Path:
 def extension_for(content_type: str) -> str:
     """The extension for a download name: ".pdf", ".jpg" or ".png" ("" for anything else)."""
     return EXTENSIONS.get(content_type, "")
+
+
+def content_disposition(kind: str, name: str, fallback: str) -> str:
+    """RFC 6266 with the RFC 5987 UTF-8 name, and a plain ASCII name for the rare client without it."""
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _too_large(field: str) -> UploadRejected:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.accounts.sessions import CurrentUser
 from app.cache import TTLCache
@@ -20,11 +19,12 @@ from app.certificates.services import status as certificate_status
 from app.certificates.tables import Certificate
 from app.filings import workflow
 from app.filings.tables import Case
-from app.i18n import N_, TIMEZONE, _
+from app.i18n import N_, _
 from app.lifelong.services import ADULT_AGE, age_on
 from app.lifelong.tables import EnterpriseMember, Todo
 from app.notify.tables import Notification
 from app.registry.tables import Person
+from app.workdays.calendar import local_date
 
 TODOS_SHOWN = 6
 TODOS_LIMIT = 200  # /me/todos: the newest this many
@@ -99,10 +99,6 @@ class Dashboard:
     suggestions: list[Suggestion]
     notifications: list[dict[str, Any]]
     steps: int = PROGRESS_STEPS
-
-
-def _local_date(value: datetime) -> date:
-    return value.astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 def soonest_first(todos: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -227,7 +223,7 @@ def timeline_of(person: dict[str, Any], children: list[dict[str, Any]], enterpri
     for c in cases:
         link = f"/cases/{c['case_no']}"
         if c["submitted_at"] is not None:
-            events.append(Event(_local_date(c["submitted_at"]), "filed", _("Filed: %(item)s", item=c["item_name"]),
+            events.append(Event(local_date(c["submitted_at"]), "filed", _("Filed: %(item)s", item=c["item_name"]),
                                 link))
         if c["decided_on"] is not None and c["state"] in workflow.FINAL_STATES:
             events.append(Event(c["decided_on"], "decided", _("%(item)s: %(state)s", item=c["item_name"],

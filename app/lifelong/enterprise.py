@@ -8,9 +8,8 @@ the officers' and departments' names. The callers have already checked who may s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.accounts.tables import User
 from app.audit.tables import DataAccess
@@ -21,10 +20,10 @@ from app.certificates import services as certificates
 from app.certificates.tables import Certificate
 from app.filings import workflow
 from app.filings.tables import Case, Material
-from app.i18n import TIMEZONE
 from app.lifelong.services import Membership, members_of
 from app.lifelong.tables import Todo
 from app.registry.tables import Department
+from app.workdays.calendar import local_midnight
 
 LIST_LIMIT = 20
 MATERIALS_LIMIT = 50
@@ -151,7 +150,7 @@ async def annual_report(entity_id: int, today: date) -> AnnualReport:
     item = await annual_report_item()
     if item is None:
         return AnnualReport(state="not_filed", due_on=due_on)
-    year_start = datetime(today.year, 1, 1, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
+    year_start = local_midnight(date(today.year, 1, 1))
     case = await Case.select(Case.case_no, Case.state, Case.decided_on, Case.submitted_at).where(
         Case.holder_entity == entity_id, Case.item == item["id"], Case.state != "draft",
         Case.submitted_at >= year_start,

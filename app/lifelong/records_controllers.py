@@ -4,7 +4,6 @@ disputes) and /me/export (a zip of everything the page holds)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
@@ -23,11 +22,6 @@ PRIVATE = "private, no-store"
 def _page_number(request: Request[Any, Any, Any]) -> int:
     page = request.query_params.get("page", "1")
     return int(page) if page.isdigit() and len(page) < 7 else 1
-
-
-def content_disposition(kind: str, name: str, fallback: str) -> str:
-    """RFC 6266 with the RFC 5987 UTF-8 name, and a plain ASCII name for the rare client without it."""
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class RecordsController(Controller):
@@ -58,7 +52,7 @@ class RecordsController(Controller):
         fallback = f"material-{material_id}{storage.extension_for(row['content_type'])}"
         return File(path=storage.material_path(row["sha256"]), media_type=row["content_type"],
                     headers={"Cache-Control": PRIVATE,
-                             "Content-Disposition": content_disposition("inline", name, fallback)})
+                             "Content-Disposition": storage.content_disposition("inline", name, fallback)})
 
     @post("/materials/{material_id:int}/delete")
     async def delete_material(self, request: Request[Any, Any, Any],
@@ -111,4 +105,4 @@ class RecordsController(Controller):
         name = f"yiwang-export-{workflow.local_today():%Y%m%d}.zip"
         return Stream(records.stream(out), media_type="application/zip", headers={
             "Content-Length": str(size), "Cache-Control": PRIVATE,
-            "Content-Disposition": content_disposition("attachment", name, name)})
+            "Content-Disposition": storage.content_disposition("attachment", name, name)})

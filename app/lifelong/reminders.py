@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.catalog.tables import ServiceItem
 from app.db import executemany, utcnow, write_tx
 from app.filings.workflow import OPEN_STATES
-from app.i18n import TIMEZONE, _, fmt_date
+from app.i18n import _, fmt_date
 from app.lifelong.enterprise import ANNUAL_REPORT_DUE, annual_report_item
 from app.lifelong.tables import Todo
+from app.workdays.calendar import local_midnight
 
 HORIZON = timedelta(days=90)  # a certificate or ID card is due for renewal this long before (and after) it expires
 RATING_DAYS = 30
@@ -86,10 +86,6 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
-
-
 # --- the rules ---------------------------------------------------------------------------------------------------
 
 def certificate_rule(ctx: Context) -> Rule:
@@ -148,7 +144,7 @@ def id_card_rule(ctx: Context) -> Rule | None:
     )
     # The window for this expiry opened at most 2 × HORIZON ago: a filing since then is the renewal.
     return Rule("id_card_expiring", sql, ("idcard:", ctx.today - HORIZON, ctx.today + HORIZON, *items,
-                                          _local_midnight(ctx.today - 2 * HORIZON), *FILED_STATES), word)
+                                          local_midnight(ctx.today - 2 * HORIZON), *FILED_STATES), word)
 
 
 def school_year(today: date) -> int:
@@ -183,7 +179,7 @@ def school_rule(ctx: Context) -> Rule | None:
         f" AND k.state IN {_in(FILED_STATES)})"
     )
     # `+k.item`: a guardian's cases are found through the holder's index, not among every enrolment ever filed.
-    season = _local_midnight(date(year - 1, *SCHOOL_YEAR_START))
+    season = local_midnight(date(year - 1, *SCHOOL_YEAR_START))
     return Rule("school_enrolment", sql, (f"school:{year}:", first_born, last_born, ctx.school_item["id"], season,
                                           *FILED_STATES), word)
 
@@ -212,7 +208,7 @@ def annual_report_rule(ctx: Context) -> Rule | None:
         f" AND k.state IN {_in(FILED_STATES)})"
     )
     jan1 = date(year, 1, 1)
-    return Rule("annual_report", sql, (f"annual:{year}:", jan1, ctx.annual_item["id"], _local_midnight(jan1),
+    return Rule("annual_report", sql, (f"annual:{year}:", jan1, ctx.annual_item["id"], local_midnight(jan1),
                                        *FILED_STATES), word, creates=ctx.today <= due_on)
 
 
@@ -257,7 +253,7 @@ def rating_rule(ctx: Context) -> Rule:
         "JOIN service_item i ON i.id = c.item WHERE a.created_at >= {} AND a.outcome = 'ok' "
         "AND lower(a.action) IN ('case.approve', 'case.deny') AND c.decided_on >= {}"
     )
-    return Rule("rating", sql, ("rate:", _local_midnight(since - timedelta(days=1)), since), word)
+    return Rule("rating", sql, ("rate:", local_midnight(since - timedelta(days=1)), since), word)
 
 
 RULES = (certificate_rule, id_card_rule, school_rule, annual_report_rule, correction_rule, rating_rule)

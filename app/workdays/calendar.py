@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -139,6 +139,16 @@ def uncovered_years(cal: WorkCalendar, today: date) -> list[int]:
 
 def local_today() -> date:
     return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The day a moment falls on in China."""
+    return moment.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The moment (in UTC) a day begins in China, for comparing with stored timestamps."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
 
 
 # --- the admin's table -------------------------------------------------------------------------------------
