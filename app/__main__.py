@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|keys init`."""
+"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|jobs run|stats rebuild|keys init`."""
 
 from __future__ import annotations
 
@@ -123,6 +123,20 @@ async def jobs_run() -> None:
         await close_pool()
 
 
+async def stats_rebuild() -> None:
+    """Count the supervision roll-ups again from the data (after a bulk load or a repair)."""
+    from app.db import close_pool, start_pool
+    from app.supervision.rollup import rebuild
+
+    await start_pool()
+    try:
+        started = time.perf_counter()
+        rows = await rebuild()
+        print(f"stats: {rows} roll-up rows in {time.perf_counter() - started:.1f}s")
+    finally:
+        await close_pool()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description="Yiwang operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     p_catalog.add_argument("file")
     p_jobs = sub.add_parser("jobs", help="scheduled jobs (expiry notices …)")
     p_jobs.add_argument("action", choices=["run"])
+    p_stats = sub.add_parser("stats", help="supervision roll-ups")
+    p_stats.add_argument("action", choices=["rebuild"])
     p_keys = sub.add_parser("keys", help="key management")
     p_keys.add_argument("action", choices=["init"])
     args = parser.parse_args(argv)
@@ -156,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(catalog(args))
     elif args.command == "jobs":
         asyncio.run(jobs_run())
+    elif args.command == "stats":
+        asyncio.run(stats_rebuild())
     elif args.command == "keys":
         keys_init()
 

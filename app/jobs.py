@@ -17,8 +17,10 @@ log = logging.getLogger("yiwang.jobs")
 def _jobs() -> dict[str, Callable[[date], Awaitable[int]]]:
     from app.certificates.services import notify_expired
     from app.lifelong.reminders import run_reminders
+    from app.supervision.cards import refresh_cards
 
-    return {"certificates.expired": notify_expired, "lifelong.reminders": run_reminders}
+    return {"certificates.expired": notify_expired, "lifelong.reminders": run_reminders,
+            "supervision.cards": refresh_cards}
 
 
 async def run_all(today: date | None = None) -> dict[str, int]:

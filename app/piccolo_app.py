@@ -20,6 +20,15 @@ from app.lifelong.tables import AccessDispute, EnterpriseMember, Todo
 from app.notify.tables import Notification, OutboxMessage
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
 from app.settings import ROOT
+from app.supervision.tables import (
+    CaseCard,
+    CaseRollup,
+    Complaint,
+    ComplaintStep,
+    Rating,
+    Rectification,
+    RectificationStep,
+)
 from app.workdays.tables import CalendarDay
 
 TABLES = [
@@ -55,6 +64,13 @@ TABLES = [
     Payment,
     Todo,
     AccessDispute,
+    Rating,
+    Rectification,
+    RectificationStep,
+    Complaint,
+    ComplaintStep,
+    CaseCard,
+    CaseRollup,
 ]
 
 APP_CONFIG = AppConfig(

@@ -225,6 +225,7 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
 
                 await issue_for_case(case, user, today)
             await _announce(case, t, opinion)
+            await _supervise(case, t.target, {c._meta.name: v for c, v in updates.items()}, used, user, today)
             if case["bundle_case"] is not None:
                 from app.bundles.services import after_member_transition
 
@@ -234,6 +235,16 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
         await _refuse(case, action, user, ip, "conflict", "changed concurrently")
         raise Conflict(_("Someone else has just handled this case. Please look at its new state."))
     return {**case, "state": t.target, "version": case["version"] + 1}
+
+
+async def _supervise(case: dict[str, Any], target: str, changed: dict[str, Any], used: int, user: CurrentUser,
+                     today: date) -> None:
+    """The supervision roll-ups and the case's deadline card follow every transition, in its transaction."""
+    from app.supervision import cards, rollup  # supervision builds on filings
+
+    await rollup.on_case_transition(case, target, today, used)
+    await cards.on_case_transition({**case, **changed, "state": target}, target,
+                                   user.id if user.is_officer else None, today)
 
 
 async def _announce(case: dict[str, Any], t: Transition, opinion: str) -> None:
