@@ -20,6 +20,7 @@ from app.registry import generator as gen
 from app.registry.bulk import load_registry
 from app.registry.tables import Department, GuardianLink, LegalEntity, Person
 from app.settings import ROOT
+from app.workdays.calendar import load_calendar, local_date
 
 DEMO_PASSWORD = "Zhuhai-demo-2026"  # noqa: S105 - the published demo password, listed in the README
 DEMO_SEED = 2026
@@ -214,7 +215,12 @@ async def _officer_of(department_id: int, role: str) -> int:
 
 
 async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str, others: dict[str, Person]) -> dict[str, Any]:
-    """Filed (what the library lacks uploaded as a scan), accepted, reviewed and approved: as on the pages."""
+    """Filed, accepted, reviewed and approved: as on the pages."""
+    return await _approve(await file_demo_case(plan, user_id, uscc, others), days_ago=plan.days_ago)
+
+
+async def file_demo_case(plan: DemoFiling, user_id: int, uscc: str, others: dict[str, Person]) -> dict[str, Any]:
+    """Filed and submitted, what the library lacks uploaded as a scan."""
     from app.accounts.sessions import current_user_by_id
     from app.filings import services
     from app.filings.storage import store_bytes
@@ -235,35 +241,37 @@ async def _demo_filing(plan: DemoFiling, user_id: int, uscc: str, others: dict[s
     problems = services.check_complete(f, form)
     if problems:
         raise RuntimeError(f"demo filing {plan.code} is incomplete: {problems}")
-    case = await services.submit_filing(f, case, user, ip="")
-    return await _approve(case, days_ago=plan.days_ago)
+    return await services.submit_filing(f, case, user, ip="")
 
 
-async def _approve(case: dict[str, Any], *, days_ago: int = 0) -> dict[str, Any]:
-    """The hall's front desk accepts, the department reviews and approves; the certificate is rendered (after the
-    case is moved back in time, if it belongs to the pages' history)."""
+async def _approve(case: dict[str, Any], *, days_ago: int = 0, took: int = 2, render: bool = True,
+                   steps: int = 3) -> dict[str, Any]:
+    """The hall's front desk accepts, the department reviews and approves (the first `steps` of these); the
+    certificate is rendered, after the case is moved back in time if it belongs to the pages' history."""
     from app.accounts.sessions import current_user_by_id
     from app.certificates.services import ensure_pdfs_for_case
     from app.filings import services, workflow
 
-    steps = ((case["hall"], "clerk", workflow.accept_case, "材料齐全，予以受理。"),
+    plan = ((case["hall"], "clerk", workflow.accept_case, "材料齐全，予以受理。"),
              (case["department"], "reviewer", workflow.review_case, "经审查，符合办理条件。"),
              (case["department"], "approver", workflow.approve_case, "准予办理。"))
-    for department_id, role, act, opinion in steps:
+    for department_id, role, act, opinion in plan[:steps]:
         officer = await current_user_by_id(await _officer_of(department_id, role))
         case = await workflow.load_case(case["case_no"])
         # As on the office case page: the officer's opening of the case goes on the holder's access log.
         await services.log_access(officer, case, _("Case details and application form"), _("Handling the case"))
         case = await act(case, officer, ip="", opinion=opinion)
     if days_ago:
-        case = await _move_back(case["id"], days_ago)
-    await ensure_pdfs_for_case(case["id"])
+        case = await move_back(case["id"], days_ago, took)
+    if render and steps == len(plan):
+        await ensure_pdfs_for_case(case["id"])
     return case
 
 
-async def _move_back(case_id: int, days: int) -> dict[str, Any]:
-    """Everything the case wrote, as if its clock had run `days` ago (two working days from filing to decision):
-    its number, times, steps, materials, certificate (number and validity), access-log rows and messages."""
+async def move_back(case_id: int, days: int, took: int = 2) -> dict[str, Any]:
+    """Everything the case wrote, as if its clock had started `days` ago (and, if it has ended, it took `took`
+    days from filing to decision): its number, times, steps, materials, certificate (number and validity),
+    access-log rows and messages."""
     from app.audit.tables import DataAccess
     from app.certificates.services import expiry_date, next_serial
     from app.certificates.tables import Certificate
@@ -272,18 +280,20 @@ async def _move_back(case_id: int, days: int) -> dict[str, Any]:
 
     case = await Case.select().where(Case.id == case_id).first()
     shift = timedelta(days=days)
-    filed = (case["submitted_at"] - shift).date()
-    decided = filed + timedelta(days=2)
+    cal = await load_calendar()
+    filed = local_date(case["submitted_at"] - shift)
+    decided = filed + timedelta(days=took) if case["decided_on"] else None
+    used = cal.working_days_between(filed, decided) if decided else 0
     number = filed.strftime("%Y%m%d") + case["case_no"][8:]
     await Case.update({Case.case_no: number, Case.created_at: case["created_at"] - shift,
                        Case.submitted_at: case["submitted_at"] - shift, Case.updated_at: case["updated_at"] - shift,
-                       Case.clock_started_on: filed, Case.due_on: case["due_on"] - shift if case["due_on"] else None,
-                       Case.decided_on: decided, Case.days_used: 2}).where(Case.id == case_id)
+                       Case.clock_started_on: filed, Case.due_on: cal.add_working_days(filed, case["limit_days"]),
+                       Case.decided_on: decided, Case.days_used: used if decided else None}).where(Case.id == case_id)
     for step in await CaseStep.select(CaseStep.id, CaseStep.action, CaseStep.created_at).where(
             CaseStep.case == case_id):
-        late = step["action"] in ("review", "approve")  # decided two working days after filing
-        await CaseStep.update({CaseStep.created_at: step["created_at"] - shift + timedelta(days=2 if late else 0),
-                               CaseStep.days_used: 2 if late else 0}).where(CaseStep.id == step["id"])
+        late = decided is not None and step["action"] in ("review", "approve")  # decided `took` days after filing
+        await CaseStep.update({CaseStep.created_at: step["created_at"] - shift + timedelta(days=took if late else 0),
+                               CaseStep.days_used: used if late else 0}).where(CaseStep.id == step["id"])
     used = await CaseMaterial.select(CaseMaterial.material).where(CaseMaterial.case == case_id,
                                                                   CaseMaterial.reused.eq(False)).output(as_list=True)
     await Material.update({Material.created_at: Material.created_at - shift}).where(Material.id.is_in(used or [0]))
@@ -298,6 +308,8 @@ async def _move_back(case_id: int, days: int) -> dict[str, Any]:
                                          Certificate.certificate_type.validity_years.as_alias("years")).where(
             Certificate.case == case_id):
         cert_no = cert["cert_no"]
+        if decided is None:
+            continue
         if cert_no[6:10] != str(decided.year):  # numbered in the year it was issued
             serial = await next_serial(cert["certificate_type"], decided.year)
             cert_no = f"{cert_no[:6]}{decided.year}{cert['certificate_type']:03d}{serial:06d}"
@@ -347,4 +359,8 @@ async def seed_demo_filings() -> str:
     for plan in DEMO_FILINGS:
         await _demo_filing(plan, users[plan.applicant]["id"], firm["uscc"], others)
     await _demo_bundle(users["mother"]["id"])
-    return f", {len(DEMO_FILINGS)} approved cases over six years with their certificates, a bundle under way"
+    from app.demo_activity import seed_activity  # builds on this module
+
+    activity = await seed_activity(await hash_password(DEMO_PASSWORD))
+    return (f", {len(DEMO_FILINGS)} approved cases over six years with their certificates, a bundle under way"
+            f"{activity}")

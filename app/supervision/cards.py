@@ -18,13 +18,15 @@ _CLOCK_COLUMNS = ("id", "department", "state", "limit_days", "clock_started_on",
 
 
 def color_for(case: dict[str, Any], cal: WorkCalendar, today: date) -> str | None:
-    """The card a case deserves today by the clock its applicant sees; None while it has time (or is paused)."""
+    """The card a case deserves today by the clock its applicant sees: yellow with at most one working day left
+    (once its clock has run a day), red when overdue; None while it has time or its clock is stopped."""
     if case["state"] not in OPEN_STATES or case["paused_since"] is not None or case["clock_started_on"] is None:
         return None
-    left = clock_view(case, cal, today).left
-    if left < 0:
+    clock = clock_view(case, cal, today)
+    if clock.left < 0:
         return "red"
-    return "yellow" if left <= 1 else None
+    # A same-day item (one working day promised) is not running out of time on the day it is filed.
+    return "yellow" if clock.left <= 1 and clock.used >= 1 else None
 
 
 async def _active_card(case_id: int) -> dict[str, Any] | None:
