@@ -65,44 +65,65 @@ def _fk_getattribute(self: ForeignKey, name: str) -> Any:
 ForeignKey.__getattribute__ = _fk_getattribute  # type: ignore[method-assign]
 
 
-# Idle SQLite connections kept open per process; more are opened under load and closed when handed back.
-SQLITE_IDLE_CONNECTIONS = 16
+# SQLite connections open at once per process. Each has its own thread; beyond a few, concurrent statements only
+# fight over the GIL (measured by bench.lifelong: 64 connections served a third of what 4 did), so callers queue.
+SQLITE_CONNECTIONS = 4
 
 
 class PooledSQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLite engine, with its connections kept open and reused.
+    """Piccolo's SQLite engine, with a few connections kept open and reused.
 
     Piccolo opens a new connection (and a new thread) for every statement outside a transaction and for
-    every transaction: ~2.5 ms each, most of a page's time. Here connections are opened once, set up once
-    (foreign keys, busy timeout) and handed from a shared stack; a statement is one trip to the
-    connection's thread. aiosqlite makes a future on the caller's loop for each call, so a connection
-    serves any event loop. Write transactions of this process also queue on an asyncio lock (one per loop)
-    instead of spinning in SQLite's busy handler; other processes still wait through the busy timeout."""
+    every transaction: ~2.5 ms each, most of a page's time. Here at most SQLITE_CONNECTIONS connections are
+    opened, set up once (foreign keys, busy timeout) and handed from a shared stack; a caller waits for one when
+    all are busy, and a statement is one trip to the connection's thread. aiosqlite makes a future on the
+    caller's loop for each call, so a connection serves any event loop (the waiting is per loop). Write
+    transactions of this process also queue on an asyncio lock (one per loop) before taking a connection, so
+    they never hold one while waiting; other processes still wait through the busy timeout."""
 
     def __init__(self, path: str, timeout: float = 30) -> None:
         super().__init__(path=path, timeout=timeout)
         self._idle: list[aiosqlite.Connection] = []
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary())
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
+
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        slot = self._slots.get(loop)
+        if slot is None:
+            slot = self._slots[loop] = asyncio.Semaphore(SQLITE_CONNECTIONS)
+        return slot
 
     async def get_connection(self) -> aiosqlite.Connection:
-        if self._idle:
-            return self._idle.pop()
-        connection = aiosqlite.connect(**self.connection_kwargs)
-        # A daemon worker thread: an idle pooled connection must not keep a finished command alive.
-        connection._thread.daemon = True
-        await connection
-        connection.row_factory = dict_factory  # type: ignore[assignment]
-        await connection.execute("PRAGMA foreign_keys = 1")
-        return connection
+        """A connection for the caller alone until `release`: every get_connection is paired with a release."""
+        slot = self._slot()
+        await slot.acquire()
+        try:
+            if self._idle:
+                return self._idle.pop()
+            connection = aiosqlite.connect(**self.connection_kwargs)
+            # A daemon worker thread: an idle pooled connection must not keep a finished command alive.
+            connection._thread.daemon = True
+            await connection
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute("PRAGMA foreign_keys = 1")
+            return connection
+        except BaseException:
+            slot.release()
+            raise
 
     async def release(self, connection: aiosqlite.Connection) -> None:
-        if connection.in_transaction:  # a failed COMMIT/ROLLBACK left it open: never hand that on
-            await connection.close()
-        elif len(self._idle) < SQLITE_IDLE_CONNECTIONS:
-            self._idle.append(connection)
-        else:
-            await connection.close()
+        try:
+            if connection.in_transaction:  # a failed COMMIT/ROLLBACK left it open: never hand that on
+                await connection.close()
+            elif len(self._idle) < SQLITE_CONNECTIONS:
+                self._idle.append(connection)
+            else:
+                await connection.close()
+        finally:
+            self._slot().release()
 
     async def close_connections(self) -> None:
         idle, self._idle = self._idle, []
