@@ -23,6 +23,14 @@ from app.lifelong.controllers import EnterpriseController, MeController
 from app.lifelong.records_controllers import RecordsController
 from app.lifelong.todo_controllers import TodoController
 from app.settings import ROOT, get_settings
+from app.supervision.complaints_controllers import (
+    ComplaintController,
+    OfficeComplaintController,
+    SupervisionComplaintController,
+)
+from app.supervision.controllers import StatsController, SupervisionController
+from app.supervision.disputes_controllers import DisputeController
+from app.supervision.ratings_controllers import AppealController, RatingController, RectificationController
 from app.web.auth import SessionAuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.pages import BaselineController, SiteController
@@ -49,6 +57,10 @@ def create_app() -> Litestar:
             EnterpriseController,
             RecordsController,
             FilingController,
+            ComplaintController,
+            OfficeComplaintController,
+            SupervisionComplaintController,
+            DisputeController,
             TrackController,
             OfficeCaseController,
             ProxyController,
@@ -56,6 +68,11 @@ def create_app() -> Litestar:
             WalletController,
             VerifyController,
             OfficeCertificateController,
+            RatingController,
+            RectificationController,
+            AppealController,
+            SupervisionController,
+            StatsController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
                                        include_in_schema=False),
         ],

@@ -152,7 +152,10 @@ class FilingController(Controller):
     async def case_page(self, request: Request[Any, Any, Any], case_no: FromPath[str]) -> Template:
         """The applicant's case: timeline, days left, materials, query code; correction and withdrawal."""
         case = await services.applicant_case(current_user(request), case_no, ip=client_ip(request))
-        return render(request, "pages/filings/case.html", d=await services.case_detail(case), errors={}, values={})
+        from app.supervision.ratings import for_case_page  # supervision builds on filings
+
+        return render(request, "pages/filings/case.html", d=await services.case_detail(case), errors={}, values={},
+                      rating=await for_case_page(case))
 
     @post("/cases/{case_no:str}/withdraw")
     async def withdraw(self, request: Request[Any, Any, Any], case_no: FromPath[str], data: FormData) -> Redirect:
@@ -179,7 +182,8 @@ class FilingController(Controller):
         check = services.correction_errors(case, form, d["item"], {u.key for u in uploads})
         errors.update(check.errors)
         if errors:
-            return render(request, "pages/filings/case.html", status_code=422, d=d, errors=errors, values=form)
+            return render(request, "pages/filings/case.html", status_code=422, d=d, errors=errors, values=form,
+                          rating=None)  # a case being corrected has no rating yet
         await services.attach_uploads(case, user, uploads)
         await workflow.resubmit_case(case, user, ip=ip, form_data=form)
         return with_flash(Redirect(f"/cases/{case_no}", status_code=303), "case_resubmitted")

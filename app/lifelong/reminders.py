@@ -231,7 +231,8 @@ def correction_rule(ctx: Context) -> Rule:
 
 
 def rating_rule(ctx: Context) -> Rule:
-    """A case approved or denied in the last 30 days → rate the service; done when the 30 days have passed.
+    """A case decided (approved, denied, not accepted) in the last 30 days → rate the service; done when it is rated
+    or the 30 days have passed.
 
     The decisions are found through the audit log's time index (each decision writes its audit row in the
     decision's transaction): `filing_case` has no index on the decision date, and reading millions of decided
@@ -245,13 +246,14 @@ def rating_rule(ctx: Context) -> Rule:
             _("Rate the service: %(item)s", item=row["item_name"]),
             _("Case %(no)s was decided on %(date)s. Tell the hall how it went; you can rate it for 30 days.",
               no=row["case_no"], date=fmt_date(decided_on)),
-            f"/cases/{row['case_no']}", decided_on + timedelta(days=RATING_DAYS))
+            f"/cases/{row['case_no']}/rating", decided_on + timedelta(days=RATING_DAYS))
 
     sql = (
         f"SELECT {_key('c.id')} AS dedupe, c.holder_person, c.holder_entity, c.case_no, c.decided_on, "  # noqa: S608 - values bound
         "i.name AS item_name FROM audit_event a JOIN filing_case c ON c.case_no = a.subject_key "
         "JOIN service_item i ON i.id = c.item WHERE a.created_at >= {} AND a.outcome = 'ok' "
-        "AND lower(a.action) IN ('case.approve', 'case.deny') AND c.decided_on >= {}"
+        "AND lower(a.action) IN ('case.approve', 'case.deny', 'case.reject') AND c.decided_on >= {} "
+        'AND NOT EXISTS (SELECT 1 FROM rating r WHERE r."case" = c.id)'
     )
     return Rule("rating", sql, ("rate:", local_midnight(since - timedelta(days=1)), since), word)
 

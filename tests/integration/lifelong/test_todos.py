@@ -84,7 +84,7 @@ async def test_certificate_near_expiry_renewal_todo_once_then_done_when_filed(cl
     assert renewal["link"] == f"/services/{ITEM}/apply" and renewal["due_on"] == today + timedelta(days=40)
     assert renewal["title"] == "续办您的户口迁移证明" and cert["cert_no"] in renewal["body"]
     ratings = await todos(kind="rating")
-    assert len(ratings) == 1 and ratings[0]["link"] == f"/cases/{cert['case_no']}"
+    assert len(ratings) == 1 and ratings[0]["link"] == f"/cases/{cert['case_no']}/rating"
     assert ratings[0]["due_on"] == today + timedelta(days=30)
 
     await factories.login(client, h.citizen.mobile)
