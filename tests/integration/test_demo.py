@@ -54,3 +54,42 @@ async def test_demo_city_is_seeded_once_and_its_logins_work(client):
     response = await f.login(client, "13900000001", DEMO_PASSWORD)
     assert response.headers["location"] == "/office"
     assert "珠海市政务服务和数据管理局" in (await client.get("/office")).text
+
+
+async def test_demo_supervision_shows_real_cards_a_rectification_to_accept_and_true_public_stats(client):
+    """Issue #7's demo: cards from real clocks, 陈志明's answered bad rating, and /stats equal to the tables."""
+    from app.filings.tables import Case
+    from app.supervision.tables import CaseCard, Rating, Rectification
+    from app.workdays.calendar import local_today
+
+    await seed_demo()
+    await f.login(client, "13900000004", DEMO_PASSWORD)  # the hall's supervisor
+    board = await client.get("/supervision")
+    active = {c: await CaseCard.count().where(CaseCard.color == c, CaseCard.closed_on.is_null())
+              for c in ("yellow", "red")}
+    assert active == {"yellow": 2, "red": 2}
+    assert f"<dt>在办黄牌</dt><dd>{active['yellow']}</dd>" in board.text.replace("\n", "")
+    overdue = await Case.select(Case.due_on).where(Case.id.is_in(
+        await CaseCard.select(CaseCard.case).where(CaseCard.color == "red").output(as_list=True)))
+    assert all(row["due_on"] < local_today() for row in overdue)  # red: past the due date by the calendar
+    await f.post(client, "/logout")
+
+    await f.login(client, "13800000001", DEMO_PASSWORD)  # 陈志明 accepts the police's answer to his bad rating
+    task = await Rectification.objects().where(Rectification.state == "answered").first()
+    case = await Case.objects().where(Case.id == task.case).first()
+    page = await client.get(f"/cases/{case.case_no}/rating")
+    assert "HEIC" in page.text
+    response = await f.post(client, f"/cases/{case.case_no}/rating/accept")
+    assert response.status_code == 303, response.text
+    await task.refresh()
+    assert task.state == "accepted" and task.closed_at is not None
+    await f.post(client, "/logout")
+
+    stats = (await client.get("/stats")).text.replace("\n", "")
+    since = local_today().replace(day=1)
+    since = since.replace(year=since.year - 1, month=since.month + 1) if since.month < 12 else since.replace(month=1)
+    submitted = await Case.count().where(Case.clock_started_on >= since)
+    decided = await Case.count().where(Case.decided_on >= since, Case.state.is_in(["approved", "denied", "rejected"]))
+    assert submitted > 20 and decided > 15
+    assert f"<dt>申请量</dt><dd>{submitted}</dd>" in stats and f"<dt>办结量</dt><dd>{decided}</dd>" in stats
+    assert f"<dt>评价数</dt><dd>{await Rating.count()}</dd>" in stats
