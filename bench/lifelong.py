@@ -82,10 +82,11 @@ def seed_sizes(args: argparse.Namespace) -> dict[str, int]:
             "cases": args.cases, "seed": args.seed, "format": SEED_FORMAT}
 
 
-def cache_key(args: argparse.Namespace) -> str:
-    """What decides the seeded file: the schema, the demo catalogue, the registry generator and the sizes."""
+def cache_key(args: argparse.Namespace, migrations: Sequence[Path] | None = None) -> str:
+    """What decides the seeded file: the schema, the demo catalogue, the registry generator and the sizes.
+    `migrations` (default: all of them) lets bench.supervision find a file cached before newer migrations."""
     h = hashlib.sha256(json.dumps(seed_sizes(args), sort_keys=True).encode())
-    files = sorted((ROOT / "migrations").glob("*.py"))
+    files = sorted((ROOT / "migrations").glob("*.py")) if migrations is None else list(migrations)
     files += [ROOT / "app" / "catalog" / "data" / "catalogue.json", ROOT / "app" / "registry" / "generator.py"]
     for f in files:
         h.update(f.name.encode())
