@@ -15,6 +15,18 @@ class DomainError(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
+def required_text(value: str, field: str, limit: int, missing: str) -> str:
+    """A required free text (an answer, a reason, an opinion), stripped; `missing` says what to write."""
+    from app.i18n import _
+
+    value = value.strip()
+    if not value:
+        raise DomainError(missing, field)
+    if len(value) > limit:
+        raise DomainError(_("Please keep it within %(n)d characters.", n=limit), field)
+    return value
+
+
 class RateLimited(DomainError):
     status_code = 429
 

@@ -158,19 +158,23 @@ async def _names(table: Any, column: Any, ids: set[int]) -> dict[int, str]:
         table.id.is_in(sorted(ids)))}
 
 
-async def _with_names_and_disputes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """DataAccess rows with the officer's display name, the department's name and the row's dispute."""
+async def with_officer_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DataAccess rows (with officer_id and department_id) and the officer's and the department's names."""
     officers = await _names(User, User.display_name, {r["officer_id"] for r in rows})
     departments = await _names(Department, Department.name, {r["department_id"] for r in rows if r["department_id"]})
+    return [{**r, "officer_name": officers.get(r["officer_id"], ""),
+             "department_name": departments.get(r["department_id"], "")} for r in rows]
+
+
+async def _with_names_and_disputes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DataAccess rows with the officer's display name, the department's name and the row's dispute."""
     disputes = {}
     if rows:
         disputes = {d["access"]: d for d in await AccessDispute.select(
             AccessDispute.id, AccessDispute.access, AccessDispute.reason, AccessDispute.state, AccessDispute.answer,
             AccessDispute.created_at, AccessDispute.answered_at,
         ).where(AccessDispute.access.is_in([r["id"] for r in rows]))}
-    return [{**r, "officer_name": officers.get(r["officer_id"], ""),
-             "department_name": departments.get(r["department_id"], ""), "dispute": disputes.get(r["id"])}
-            for r in rows]
+    return [{**r, "dispute": disputes.get(r["id"])} for r in await with_officer_names(rows)]
 
 
 async def access_log(person_id: int, page: int) -> AccessPage:

@@ -17,7 +17,7 @@ from app.accounts.sessions import CurrentUser
 from app.accounts.tables import OfficerRole
 from app.audit.services import record
 from app.db import utcnow, write_tx
-from app.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
+from app.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound, required_text
 from app.filings import workflow
 from app.i18n import N_, _, ngettext
 from app.notify.services import notify
@@ -347,20 +347,12 @@ async def _move(complaint: dict[str, Any], source: tuple[str, ...], target: str,
     return True
 
 
-def _required_text(value: str, field: str, limit: int, missing: str) -> str:
-    value = value.strip()
-    if not value:
-        raise DomainError(missing, field)
-    if len(value) > limit:
-        raise DomainError(_("Please keep it within %(n)d characters.", n=limit), field)
-    return value
-
 
 async def reply(user: CurrentUser, complaint: dict[str, Any], answer: str, *, ip: str) -> None:
     """The department answers a complaint waiting for it (submitted, or reopened by the citizen)."""
     if complaint["state"] not in AWAITING_REPLY:
         raise await _wrong_state(user, complaint, "replied", ip)
-    answer = _required_text(answer, "answer", REPLY_MAX, _("Please write the reply."))
+    answer = required_text(answer, "answer", REPLY_MAX, _("Please write the reply."))
     no = complaint["complaint_no"]
     async with write_tx():
         moved = await _move(complaint, AWAITING_REPLY, "replied", {}, "replied", user, answer, ip)
@@ -384,7 +376,7 @@ async def close_by_filer(user: CurrentUser, complaint: dict[str, Any], *, satisf
         reason = reason.strip()[:REASON_MAX]
         changes: dict[Any, Any] = {Complaint.satisfied: True, Complaint.closed_at: utcnow()}
     else:
-        reason = _required_text(reason, "reason", REASON_MAX, _("Please say why you are not satisfied."))
+        reason = required_text(reason, "reason", REASON_MAX, _("Please say why you are not satisfied."))
         cal = await load_calendar()
         changes = {Complaint.satisfied: False,
                    Complaint.due_on: cal.add_working_days(local_today(), ANSWER_DAYS)}
@@ -432,7 +424,7 @@ async def rule(user: CurrentUser, complaint: dict[str, Any], opinion: str, *, ip
     """A supervisor closes a reopened complaint with the final opinion; citizen and department are told."""
     if complaint["state"] != "reopened":
         raise await _wrong_state(user, complaint, "ruled", ip)
-    opinion = _required_text(opinion, "opinion", REPLY_MAX, _("Please write the final opinion."))
+    opinion = required_text(opinion, "opinion", REPLY_MAX, _("Please write the final opinion."))
     no, kind = complaint["complaint_no"], kind_label(complaint["kind"])
     async with write_tx():
         moved = await _move(complaint, ("reopened",), "closed", {Complaint.closed_at: utcnow()}, "ruled", user,

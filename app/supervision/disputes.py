@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.accounts.sessions import CurrentUser
-from app.accounts.tables import User
 from app.audit.services import record
 from app.db import utcnow, write_tx
 from app.errors import Conflict, FieldErrors, NotFound
 from app.i18n import N_, _
-from app.lifelong.records import access_page_of
+from app.lifelong.records import access_page_of, with_officer_names
 from app.lifelong.tables import AccessDispute
 from app.notify.services import notify
-from app.registry.tables import Department
 
 FINDINGS = {"justified": N_("Justified (合理)"), "unjustified": N_("Unjustified (不合理)")}
 ANSWER_MAX = 1000
@@ -27,13 +25,6 @@ ANSWERED_SHOWN = 20
 class Queue:
     open: list[dict[str, Any]]  # the oldest question first
     answered: list[dict[str, Any]]  # the latest answers
-
-
-async def _names(table: Any, column: Any, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {r["id"]: r["name"] for r in await table.select(table.id, column.as_alias("name")).where(
-        table.id.is_in(sorted(ids)))}
 
 
 _COLUMNS = (
@@ -48,21 +39,13 @@ _COLUMNS = (
 )
 
 
-async def _with_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The officer's and the department's names (the access row keeps their ids)."""
-    officers = await _names(User, User.display_name, {r["officer_id"] for r in rows})
-    departments = await _names(Department, Department.name, {r["department_id"] for r in rows if r["department_id"]})
-    return [{**r, "officer_name": officers.get(r["officer_id"], ""),
-             "department_name": departments.get(r["department_id"], "")} for r in rows]
-
-
 async def queue() -> Queue:
     """Every open dispute, the oldest first, and the latest answered ones."""
     waiting = await AccessDispute.select(*_COLUMNS).where(AccessDispute.state == "open").order_by(
         AccessDispute.created_at).order_by(AccessDispute.id)
     answered = await AccessDispute.select(*_COLUMNS).where(AccessDispute.state == "answered").order_by(
         AccessDispute.answered_at, ascending=False).limit(ANSWERED_SHOWN)
-    return Queue(open=await _with_names(waiting), answered=await _with_names(answered))
+    return Queue(open=await with_officer_names(waiting), answered=await with_officer_names(answered))
 
 
 def answer_text(finding: str, text: str) -> str:

@@ -21,7 +21,7 @@ from app.accounts.sessions import CurrentUser
 from app.accounts.tables import OfficerRole
 from app.audit.services import record
 from app.db import utcnow, write_tx
-from app.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
+from app.errors import Conflict, FieldErrors, Forbidden, NotFound, required_text
 from app.filings import workflow
 from app.filings.tables import Case
 from app.i18n import N_, _
@@ -124,14 +124,6 @@ def parse_rating(level_text: str, tags: list[str], comment: str) -> RatingForm:
     errors.raise_if_any()
     return RatingForm(level, list(dict.fromkeys(tags)), comment)
 
-
-def _text(value: str, field: str, missing: str) -> str:
-    value = value.strip()
-    if not value:
-        raise DomainError(missing, field)
-    if len(value) > TEXT_MAX:
-        raise DomainError(_("At most %(n)d characters.", n=TEXT_MAX), field)
-    return value
 
 
 async def _refuse(action: str, user: CurrentUser, ip: str, outcome: str, reason: str, *, subject_type: str,
@@ -284,7 +276,7 @@ async def appeal_answer(case: dict[str, Any], user: CurrentUser, reason: str, *,
     """The citizen is not content: a supervisor looks at the answer."""
     task = await _citizen_task(case)
     if task["state"] == "answered":
-        reason = _text(reason, "reason", _("Please say why the answer does not settle it."))
+        reason = required_text(reason, "reason", TEXT_MAX, _("Please say why the answer does not settle it."))
     await _move(task, "appealed", "answered", user, ip, text=reason, actor_department=None)
 
 
@@ -356,7 +348,7 @@ async def department_task(user: CurrentUser, task_id: int, *, ip: str) -> dict[s
 async def answer_task(task: dict[str, Any], user: CurrentUser, answer: str, *, ip: str) -> None:
     """The department's answer to the bad rating: what was put right and how."""
     if task["state"] == "open":
-        answer = _text(answer, "answer", _("Please write the department's answer."))
+        answer = required_text(answer, "answer", TEXT_MAX, _("Please write the department's answer."))
     await _move(task, "answered", "open", user, ip, text=answer, actor_department=user.department_id,
                 changes={Rectification.answer: answer, Rectification.answered_by: user.id,
                          Rectification.answered_at: utcnow()})
@@ -441,7 +433,7 @@ async def rule_on_appeal(task: dict[str, Any], user: CurrentUser, ruling: str, o
         errors = FieldErrors()
         if ruling not in RULINGS:
             errors.add("ruling", _("Please choose a ruling."))
-        errors.check(_text, opinion, "opinion", _("Please write your opinion."))
+        errors.check(required_text, opinion, "opinion", TEXT_MAX, _("Please write your opinion."))
         errors.raise_if_any()
         opinion = opinion.strip()
     if ruling == "return":
