@@ -189,9 +189,12 @@ class Dashboard:
     months: list[tuple[date, Figures]]
     yellow: int
     red: int
-    officers: list[dict[str, Any]] = field(default_factory=list)
+    officers: list[dict[str, Any]] = field(default_factory=list)  # the TOP_OFFICERS with the most cards
+    officers_with_cards: int = 0
 
 
+# The dashboard lists the officers with the most cards; a department's drill-down lists all of its own.
+TOP_OFFICERS = 20
 _SUMS = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
 
 
@@ -254,7 +257,8 @@ async def dashboard(period: Period) -> Dashboard:
           "name": c["officer_name"] or "", "yellow": int(c["yellow"]), "red": int(c["red"])} for c in cards),
         key=lambda o: (-o["red"], -o["yellow"], o["department"], o["name"]))
     return Dashboard(period=period, departments=rows, totals=totals, months=await by_month(period),
-                     yellow=sum(r.yellow for r in rows), red=sum(r.red for r in rows), officers=officers)
+                     yellow=sum(r.yellow for r in rows), red=sum(r.red for r in rows),
+                     officers=officers[:TOP_OFFICERS], officers_with_cards=len(officers))
 
 
 @dataclass
