@@ -48,8 +48,15 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 _ = gettext
 
 
+@lru_cache(maxsize=16384)
+def _long_date(value: date) -> str:
+    return format_date(value, format="long", locale=LOCALE)
+
+
 def fmt_date(value: date | None) -> str:
-    return format_date(value, format="long", locale=LOCALE) if value else ""
+    """A date as 2026年11月25日. Babel takes ~10 µs a date and a personal page shows fifty, of a few thousand
+    different days: each is formatted once per worker."""
+    return _long_date(value) if value else ""
 
 
 def fmt_datetime(value: datetime | None) -> str:

@@ -239,23 +239,23 @@ async def recall_check(queries: Sequence[str], items: list[tuple[str, str, str]]
 
 
 async def captured_statements(run: Any) -> list[tuple[str, list[Any]]]:
-    """The SQL statements (with their arguments) Piccolo runs while `run()` is awaited."""
-    from app.db import engine
+    """The SQL statements (with their arguments) the app runs while `run()` is awaited: every statement, through
+    Piccolo's engine or app.db.read_small, is compiled from a QueryString once."""
+    from piccolo.querystring import QueryString
 
-    db = engine()
-    cls = type(db)
-    original = cls.run_querystring
+    original = QueryString.compile_string
     captured: list[tuple[str, list[Any]]] = []
 
-    async def spy(self: Any, querystring: Any, in_pool: bool = False) -> Any:
-        captured.append(querystring.compile_string(engine_type=self.engine_type))
-        return await original(self, querystring, in_pool=in_pool)
+    def spy(self: Any, engine_type: str = "postgres") -> tuple[str, list[Any]]:
+        compiled = original(self, engine_type=engine_type)
+        captured.append(compiled)
+        return compiled
 
-    cls.run_querystring = spy  # the engine has __slots__: patch its class for this one call
+    QueryString.compile_string = spy  # type: ignore[method-assign]
     try:
         await run()
     finally:
-        cls.run_querystring = original
+        QueryString.compile_string = original  # type: ignore[method-assign]
     return captured
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.accounts.tables import OfficerRole, User, WebSession
-from app.db import utcnow
+from app.db import read_small, utcnow
 from app.notify.tables import Notification
 from app.settings import get_settings
 
@@ -81,7 +81,7 @@ async def current_user_by_id(user_id: int) -> CurrentUser:
 async def load_session(token: str) -> CurrentUser | None:
     """The user behind a session token, or None when it is unknown, idle too long or too old."""
     settings = get_settings()
-    rows = await WebSession.raw(
+    rows = await read_small(
         'SELECT s.id AS sid, s.created_at, s.last_seen_at, u.id, u.display_name, u.kind, u.person, '
         "u.department, u.is_active, "
         '(SELECT COUNT(*) FROM notification n WHERE n."user" = u.id AND n.read_at IS NULL) AS unread '

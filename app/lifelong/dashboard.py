@@ -16,14 +16,10 @@ from app.accounts.sessions import CurrentUser
 from app.cache import TTLCache
 from app.catalog.tables import ServiceItem
 from app.certificates.services import status as certificate_status
-from app.certificates.tables import Certificate
+from app.db import read_small
 from app.filings import workflow
-from app.filings.tables import Case
 from app.i18n import N_, _
 from app.lifelong.services import ADULT_AGE, age_on
-from app.lifelong.tables import EnterpriseMember, Todo
-from app.notify.tables import Notification
-from app.registry.tables import Person
 from app.workdays.calendar import local_date
 
 TODOS_SHOWN = 6
@@ -152,14 +148,14 @@ NOTIFICATIONS_SQL = ('SELECT id, title, body, link, created_at, read_at FROM not
 
 
 async def notifications_of(user: CurrentUser) -> list[dict[str, Any]]:
-    return await Notification.raw(NOTIFICATIONS_SQL, user.id)
+    return await read_small(NOTIFICATIONS_SQL, user.id)
 
 
 async def todos_of(user: CurrentUser, today: date, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
     """The newest to-dos of the person and of the enterprises they act for; `overdue` marks open ones past
     their date."""
     sql = TODOS_SQL + ("AND t.done_at IS NULL " if open_only else "") + "ORDER BY t.id DESC LIMIT {}"
-    rows = await Todo.raw(sql, user.person_id, user.id, today, limit)
+    rows = await read_small(sql, user.person_id, user.id, today, limit)
     for r in rows:
         r["overdue"] = r["done_at"] is None and r["due_on"] is not None and r["due_on"] < today
     return rows
@@ -239,11 +235,11 @@ def timeline_of(person: dict[str, Any], children: list[dict[str, Any]], enterpri
 async def dashboard(user: CurrentUser, today: date) -> Dashboard:
     """Everything /me shows for an activated citizen (`user.person_id` is set)."""
     family, enterprises, todos, cases, certificates, notifications, cal = await asyncio.gather(
-        Person.raw(FAMILY_SQL, user.person_id, user.person_id),
-        EnterpriseMember.raw(ENTERPRISES_SQL, user.id, today),
+        read_small(FAMILY_SQL, user.person_id, user.person_id),
+        read_small(ENTERPRISES_SQL, user.id, today),
         todos_of(user, today, open_only=True, limit=TODOS_LIMIT),
-        Case.raw(CASES_SQL, user.id, user.person_id, *workflow.OPEN_STATES, user.id, user.person_id),
-        Certificate.raw(CERTIFICATES_SQL, user.person_id, user.id, today),
+        read_small(CASES_SQL, user.id, user.person_id, *workflow.OPEN_STATES, user.id, user.person_id),
+        read_small(CERTIFICATES_SQL, user.person_id, user.id, today),
         notifications_of(user),
         workflow.load_calendar(),
     )

@@ -14,7 +14,7 @@ from app.filings.storage import limits
 from app.filings.workflow import state_label, step_label
 from app.i18n import fmt_date, fmt_datetime, translations
 from app.registry.validators import mask_id_number, mask_mobile, mask_name
-from app.settings import ROOT
+from app.settings import ROOT, get_settings
 from app.web.flash import flash_message
 
 
@@ -26,6 +26,8 @@ def make_environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file's time on each render is for development only.
+        auto_reload=get_settings().debug,
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
