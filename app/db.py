@@ -284,6 +284,10 @@ async def start_pool() -> None:
 
 async def close_pool() -> None:
     db = engine()
+    small = getattr(_small_reads, "connection", None)
+    if small is not None:
+        del _small_reads.connection
+        small.close()
     if isinstance(db, PooledSQLiteEngine):
         await db.close_connections()
     elif isinstance(db, PostgresEngine) and get_settings().db_pool_size > 0:
