@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.accounts.passwords import check_password, hash_password, needs_rehash, verify_password
 from app.accounts.sessions import create_session, end_session
 from app.accounts.tables import User
-from app.audit.services import count_since, record
+from app.audit.services import count_since, record, record_alone
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, RateLimited
 from app.i18n import _
@@ -80,8 +80,7 @@ async def login(mobile: str, password: str, *, ip: str, user_agent: str, old_tok
     user = await User.objects().where(User.mobile == mobile).first()
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        async with write_tx():
-            await record("login.failed", outcome="failed", subject_type="user", subject_key=mobile, ip=ip)
+        await record_alone("login.failed", outcome="failed", subject_type="user", subject_key=mobile, ip=ip)
         raise DomainError(_("Wrong mobile number or password."), "password")
     new_hash = await hash_password(password) if needs_rehash(user.password_hash) else None
     async with write_tx():

@@ -1,4 +1,5 @@
-"""Writing audit rows; callers do it inside the transaction of the change they record."""
+"""Writing audit rows; callers do it inside the transaction of the change they record, or, for what changes
+nothing else (a refusal, a read, an export), with `record_alone`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from typing import Any
 
 from app.audit.tables import AuditEvent
-from app.db import utcnow
+from app.db import utcnow, write_tx
 
 
 async def record(
@@ -31,6 +32,12 @@ async def record(
             detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
         )
     )
+
+
+async def record_alone(action: str, **kw: Any) -> None:
+    """An audit row in a write transaction of its own: for an action that changes nothing else."""
+    async with write_tx():
+        await record(action, **kw)
 
 
 async def count_since(action: str, since: Any, *, subject_key: str | None = None, ip: str | None = None) -> int:

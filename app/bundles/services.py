@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from app.accounts.sessions import CurrentUser, current_user_by_id
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.bundles.payment import payment_adapter
 from app.bundles.tables import Bundle, BundleCase, Payment
 from app.catalog.schema import ancestors
@@ -508,9 +508,8 @@ async def applicant_bundle_case(user: CurrentUser, bundle_no: str, *, ip: str) -
     if parent is not None and (parent["applicant"] == user.id or (
             not user.is_officer and parent["holder_person"] is not None and parent["holder_person"] == user.person_id)):
         return parent
-    async with write_tx():
-        await record("access.denied", outcome="denied", actor_id=user.id, subject_type="bundle_case",
-                     subject_key=bundle_no[:20], ip=ip, reason="not the applicant")
+    await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="bundle_case",
+                       subject_key=bundle_no[:20], ip=ip, reason="not the applicant")
     raise NotFound()
 
 

@@ -13,9 +13,9 @@ from litestar.datastructures import ETag, UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app.audit.services import count_since, record
+from app.audit.services import count_since, record_alone
 from app.certificates import services
-from app.db import utcnow, write_tx
+from app.db import utcnow
 from app.errors import DomainError, Forbidden, NotFound
 from app.filings.storage import CHUNK, content_disposition, material_path
 from app.filings.workflow import local_today
@@ -133,10 +133,9 @@ class VerifyController(Controller):
             return render(request, "pages/certificates/verify.html", status_code=422, **context, check=None,
                           errors=exc.errors)
         result = await services.check_file(cert, data)
-        async with write_tx():
-            await record("certificate.check_file", subject_type="certificate",
-                         subject_key=result.cert["cert_no"] if result.cert else "", ip=ip, verdict=result.verdict,
-                         sha256=hashlib.sha256(data).hexdigest())
+        await record_alone("certificate.check_file", subject_type="certificate",
+                           subject_key=result.cert["cert_no"] if result.cert else "", ip=ip, verdict=result.verdict,
+                           sha256=hashlib.sha256(data).hexdigest())
         if result.cert is not None:
             context = _verify_context(result.cert)
         return render(request, "pages/certificates/verify.html", **context, check=result, errors={})
@@ -157,9 +156,8 @@ class OfficeCertificateController(Controller):
         user = current_user(request)
         cert = await services.by_number(cert_no)
         if cert["department"] != user.department_id:
-            async with write_tx():
-                await record("access.denied", outcome="denied", actor_id=user.id, subject_type="certificate",
-                             subject_key=cert["cert_no"], ip=client_ip(request), reason="other department")
+            await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="certificate",
+                               subject_key=cert["cert_no"], ip=client_ip(request), reason="other department")
             raise Forbidden()
         return render(request, "pages/office/certificate.html", status_code=status_code,
                       cert={**cert, "status": services.status(cert, local_today())},

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from app.accounts.sessions import CurrentUser
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.catalog.schema import CONTACT_WORDS, HOLDER_SOURCES
 from app.catalog.services import as_json
 from app.catalog.tables import CertificateType
@@ -349,9 +349,8 @@ async def downloadable(user: CurrentUser, cert: dict[str, Any], *, ip: str) -> N
         return
     if not user.is_officer and await may_act_for_holder(user, case):
         return
-    async with write_tx():
-        await record("certificate.download", outcome="denied", actor_id=user.id, subject_type="certificate",
-                     subject_key=cert["cert_no"], ip=ip)
+    await record_alone("certificate.download", outcome="denied", actor_id=user.id, subject_type="certificate",
+                       subject_key=cert["cert_no"], ip=ip)
     raise NotFound()
 
 
@@ -456,9 +455,8 @@ async def check_file(cert: dict[str, Any] | None, data: bytes) -> FileCheck:
 async def revoke(cert: dict[str, Any], user: CurrentUser, reason: str, *, ip: str) -> None:
     """By an officer of the issuing department, with a reason; the library copy stops standing in."""
     if not user.is_officer or user.department_id != cert["department"] or "approver" not in user.roles:
-        async with write_tx():
-            await record("certificate.revoke", outcome="denied", actor_id=user.id, subject_type="certificate",
-                         subject_key=cert["cert_no"], ip=ip)
+        await record_alone("certificate.revoke", outcome="denied", actor_id=user.id, subject_type="certificate",
+                           subject_key=cert["cert_no"], ip=ip)
         raise Forbidden()
     reason = reason.strip()
     if not reason:

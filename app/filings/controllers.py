@@ -12,7 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
-from app.audit.services import count_since, record
+from app.audit.services import count_since, record_alone
 from app.catalog import search
 from app.db import utcnow, write_tx
 from app.errors import DomainError, NotFound
@@ -232,8 +232,7 @@ class TrackController(Controller):
         with contextlib.suppress(NotFound):
             case = await workflow.load_case(case_no)
         if case is None or not code or case["query_code"] != code:
-            async with write_tx():
-                await record("track.failed", outcome="failed", subject_type="case", subject_key=case_no, ip=ip)
+            await record_alone("track.failed", outcome="failed", subject_type="case", subject_key=case_no, ip=ip)
             return render(request, "pages/filings/track.html", status_code=422, values=values, d=None,
                           errors={"": _("No case matches this number and query code.")})
         return render(request, "pages/filings/track.html", values=values, errors={},

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.accounts.sessions import CurrentUser
-from app.audit.services import record
+from app.audit.services import record_alone
 from app.audit.tables import DataAccess
 from app.cache import TTLCache
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
@@ -398,9 +398,8 @@ async def guide_by_id(item_id: int) -> Guide:
 
 
 async def _refuse_case(user: CurrentUser, case_no: str, ip: str, reason: str) -> None:
-    async with write_tx():
-        await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
-                     subject_key=case_no[:20], ip=ip, reason=reason)
+    await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
+                       subject_key=case_no[:20], ip=ip, reason=reason)
 
 
 async def applicant_case(user: CurrentUser, case_no: str, *, ip: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from app.accounts.sessions import CurrentUser
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.db import utcnow, write_tx
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.filings.tables import Case, CaseStep, ProxyConsent
@@ -145,9 +145,8 @@ def officer_may(user: CurrentUser, case: dict[str, Any], role: str) -> bool:
 
 
 async def _refuse(case: dict[str, Any], action: str, user: CurrentUser, ip: str, outcome: str, reason: str) -> None:
-    async with write_tx():
-        await record(f"case.{action}", outcome=outcome, actor_id=user.id, subject_type="case",
-                     subject_key=case["case_no"], ip=ip, state=case["state"], reason=reason)
+    await record_alone(f"case.{action}", outcome=outcome, actor_id=user.id, subject_type="case",
+                       subject_key=case["case_no"], ip=ip, state=case["state"], reason=reason)
 
 
 async def load_case(case_no: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 
 from app.accounts.sessions import CurrentUser
 from app.accounts.tables import User
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.audit.tables import DataAccess
 from app.catalog.services import as_json
 from app.certificates import services as certificates
@@ -47,9 +47,8 @@ _export_limiter = anyio.CapacityLimiter(2)
 
 
 async def _refused(user: CurrentUser, subject_type: str, key: int, ip: str, reason: str) -> None:
-    async with write_tx():
-        await record("access.denied", outcome="denied", actor_id=user.id, subject_type=subject_type,
-                     subject_key=str(key), ip=ip, reason=reason)
+    await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type=subject_type,
+                       subject_key=str(key), ip=ip, reason=reason)
 
 
 # --- the materials library -------------------------------------------------------------------------------------
@@ -134,9 +133,8 @@ async def delete_material(user: CurrentUser, material_id: int, *, ip: str) -> di
             await record("material.delete", actor_id=user.id, subject_type="material", subject_key=str(material_id),
                          ip=ip, sha256=material["sha256"], drafts=len(drafts))
     except DomainError as exc:
-        async with write_tx():
-            await record("material.delete", outcome="refused", actor_id=user.id, subject_type="material",
-                         subject_key=str(material_id), ip=ip, reason=" ".join(exc.errors.values()))
+        await record_alone("material.delete", outcome="refused", actor_id=user.id, subject_type="material",
+                           subject_key=str(material_id), ip=ip, reason=" ".join(exc.errors.values()))
         raise
     return material
 
@@ -386,9 +384,8 @@ async def export_zip(user: CurrentUser, *, ip: str) -> tuple[IO[bytes], int]:
     export = await gather(user)
     out, size = await anyio.to_thread.run_sync(_build, export, limiter=_export_limiter)
     try:
-        async with write_tx():
-            await record("page.export", actor_id=user.id, subject_type="person",
-                         subject_key=str(user.person_id or ""), ip=ip, files=len(export.files), bytes=size)
+        await record_alone("page.export", actor_id=user.id, subject_type="person",
+                           subject_key=str(user.person_id or ""), ip=ip, files=len(export.files), bytes=size)
     except BaseException:
         out.close()
         raise

@@ -21,7 +21,7 @@ from app.filings.workflow import OPEN_STATES
 from app.i18n import _, fmt_date
 from app.lifelong.enterprise import ANNUAL_REPORT_DUE, annual_report_item
 from app.lifelong.tables import Todo
-from app.workdays.calendar import local_midnight
+from app.workdays.calendar import as_date, local_midnight
 
 HORIZON = timedelta(days=90)  # a certificate or ID card is due for renewal this long before (and after) it expires
 RATING_DAYS = 30
@@ -82,9 +82,6 @@ def _key(*columns: str) -> str:
     return "CAST({} AS VARCHAR) || " + " || ':' || ".join(f"CAST({c} AS VARCHAR)" for c in columns)
 
 
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
 
 # --- the rules ---------------------------------------------------------------------------------------------------
 
@@ -93,7 +90,7 @@ def certificate_rule(ctx: Context) -> Rule:
     holder files for that certificate type after it was issued, or it is revoked."""
 
     def word(row: dict[str, Any]) -> Wording:
-        valid_until = _as_date(row["valid_until"])
+        valid_until = as_date(row["valid_until"])
         entity = row["holder_entity"] is not None
         code = ctx.renewal_code(row["certificate_type"], entity)
         link = (f"/services/{code}/apply" + (f"?as={row['uscc']}" if entity else "")) if code else "/me/certificates"
@@ -127,7 +124,7 @@ def id_card_rule(ctx: Context) -> Rule | None:
     items = tuple(i["id"] for i in ctx.issuers[type_id])
 
     def word(row: dict[str, Any]) -> Wording:
-        valid_until = _as_date(row["valid_until"])
+        valid_until = as_date(row["valid_until"])
         body = (_("Your resident ID card expired on %(date)s. Apply for a new one.", date=fmt_date(valid_until))
                 if valid_until < ctx.today else
                 _("Your resident ID card is valid until %(date)s. You can apply for a new one from three months "
@@ -241,7 +238,7 @@ def rating_rule(ctx: Context) -> Rule:
     since = ctx.today - timedelta(days=RATING_DAYS)
 
     def word(row: dict[str, Any]) -> Wording:
-        decided_on = _as_date(row["decided_on"])
+        decided_on = as_date(row["decided_on"])
         return Wording(
             _("Rate the service: %(item)s", item=row["item_name"]),
             _("Case %(no)s was decided on %(date)s. Tell the hall how it went; you can rate it for 30 days.",

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.accounts.sessions import CurrentUser
 from app.accounts.tables import User
-from app.audit.services import count_since, record
+from app.audit.services import count_since, record, record_alone
 from app.db import utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound, RateLimited
 from app.i18n import N_, _, fmt_date
@@ -40,9 +40,8 @@ def age_on(birth_date: date, day: date) -> int:
 
 
 async def _activation_failed(user: CurrentUser, action: str, ip: str, **detail: Any) -> None:
-    async with write_tx():
-        await record(action, outcome="failed", actor_id=user.id, subject_type="user", subject_key=str(user.id),
-                     ip=ip, **detail)
+    await record_alone(action, outcome="failed", actor_id=user.id, subject_type="user", subject_key=str(user.id),
+                       ip=ip, **detail)
 
 
 async def _check_activation_rate(user: CurrentUser, action: str) -> None:
@@ -142,15 +141,13 @@ async def child_page(user: CurrentUser, child_id: int, *, ip: str, today: date |
         ).first()
     child = await Person.objects().where(Person.id == child_id).first() if link else None
     if child is None:
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
-                         subject_key=str(child_id), ip=ip, reason="not a guardian of this minor")
+        await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
+                           subject_key=str(child_id), ip=ip, reason="not a guardian of this minor")
         raise NotFound()
     age = age_on(child.birth_date, today)
     if age >= ADULT_AGE:
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
-                         subject_key=str(child_id), ip=ip, reason="child is of age")
+        await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="person",
+                           subject_key=str(child_id), ip=ip, reason="child is of age")
         raise ComeOfAge(_("%(name)s turned 18 on %(date)s. The page has passed to them, and guardians no longer "
                           "see it.", name=child.name, date=fmt_date(coming_of_age(child.birth_date))))
     from app.lifelong import enterprise  # the holder lists; that module builds on this one
@@ -197,9 +194,8 @@ async def membership(user: CurrentUser, uscc: str, *, ip: str) -> Membership:
             EnterpriseMember.revoked_at.is_null(),
         ).first()
     if entity is None or member is None or (member.expires_on is not None and member.expires_on < local_today()):
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
-                         subject_key=uscc[:64], ip=ip, reason="not a member")
+        await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
+                           subject_key=uscc[:64], ip=ip, reason="not a member")
         raise NotFound()
     return Membership(entity=entity, role=member.role, member_id=member.id)
 
@@ -260,9 +256,8 @@ class AgentGrant:
 
 async def _require_legal_rep(user: CurrentUser, member: Membership, ip: str) -> None:
     if member.role != "legal_rep":
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
-                         subject_key=member.entity.uscc, ip=ip, reason="agents cannot manage members")
+        await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="enterprise",
+                           subject_key=member.entity.uscc, ip=ip, reason="agents cannot manage members")
         raise Forbidden()
 
 

@@ -15,7 +15,7 @@ from piccolo.query import OrderByRaw
 
 from app.accounts.sessions import CurrentUser
 from app.accounts.tables import OfficerRole
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.db import utcnow, write_tx
 from app.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound, required_text
 from app.filings import workflow
@@ -75,9 +75,7 @@ def deadline(row: dict[str, Any], cal: WorkCalendar, today: date) -> Deadline | 
     due = row["due_on"]
     if row["state"] not in OPEN_STATES or due is None:
         return None
-    if due >= today:
-        return Deadline(due, cal.working_days_between(today, due))
-    return Deadline(due, -cal.working_days_between(due, today))
+    return Deadline(due, cal.working_days_left(due, today))
 
 
 def state_label(state: str) -> str:
@@ -114,9 +112,8 @@ async def _tell(user_ids: list[int], title: str, body: str, link: str) -> None:
 
 async def _refused(user: CurrentUser, key: str, ip: str, reason: str, action: str = "access.denied",
                    outcome: str = "denied") -> None:
-    async with write_tx():
-        await record(action, outcome=outcome, actor_id=user.id, subject_type="complaint", subject_key=key[:20],
-                     ip=ip, reason=reason)
+    await record_alone(action, outcome=outcome, actor_id=user.id, subject_type="complaint", subject_key=key[:20],
+                       ip=ip, reason=reason)
 
 
 async def _wrong_state(user: CurrentUser, complaint: dict[str, Any], action: str, ip: str) -> Conflict:
@@ -138,9 +135,8 @@ async def case_to_complain_about(user: CurrentUser, case_no: str, *, ip: str) ->
     """A case the user may act for, with its department's name; any other is NotFound, audited."""
     case = await workflow.load_case(case_no)
     if user.is_officer or not await workflow.may_act_for_holder(user, case):
-        async with write_tx():
-            await record("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
-                         subject_key=case_no[:20], ip=ip, reason="complaint about a case not the user's")
+        await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type="case",
+                           subject_key=case_no[:20], ip=ip, reason="complaint about a case not the user's")
         raise NotFound()
     department = await Department.select(Department.name).where(Department.id == case["department"]).first()
     return {**case, "department_name": department["name"]}

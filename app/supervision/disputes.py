@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.accounts.sessions import CurrentUser
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.db import utcnow, write_tx
 from app.errors import Conflict, FieldErrors, NotFound
 from app.i18n import N_, _
@@ -81,8 +81,7 @@ async def answer(user: CurrentUser, dispute_id: int, finding: str, text: str, *,
             await notify(dispute["raised_by"], _("Your question about an access to your data is answered"),
                          _(FINDINGS[finding]), f"/me/access-log?page={page}#access-{dispute['access']}")
     if not changed:
-        async with write_tx():
-            await record("access.dispute.answer", outcome="conflict", actor_id=user.id,
-                         subject_type="access_dispute", subject_key=str(dispute_id), ip=ip, reason="not open")
+        await record_alone("access.dispute.answer", outcome="conflict", actor_id=user.id,
+                           subject_type="access_dispute", subject_key=str(dispute_id), ip=ip, reason="not open")
         raise Conflict(_("This question has already been answered."))
 

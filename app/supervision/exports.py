@@ -7,8 +7,7 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from app.audit.services import record
-from app.db import write_tx
+from app.audit.services import record_alone
 from app.filings.workflow import state_label
 from app.i18n import N_, _
 from app.supervision import metrics
@@ -60,6 +59,5 @@ async def cases_csv(department_id: int, case_filter: str, period: metrics.Period
 
 async def audit_export(user_id: int, ip: str, what: str, key: str, **detail: Any) -> None:
     """Who took which figures or case list away, and when."""
-    async with write_tx():
-        await record(f"supervision.export.{what}", actor_id=user_id, subject_type=what, subject_key=key, ip=ip,
-                     **detail)
+    await record_alone(f"supervision.export.{what}", actor_id=user_id, subject_type=what, subject_key=key, ip=ip,
+                       **detail)

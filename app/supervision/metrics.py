@@ -16,11 +16,12 @@ from babel.numbers import format_decimal, format_percent
 
 from app.accounts.sessions import CurrentUser
 from app.filings.services import officer_may_see
-from app.filings.workflow import OPEN_STATES, clock_view, load_calendar, local_today
+from app.filings.workflow import OPEN_STATES, clock_view
 from app.i18n import LOCALE, N_
 from app.registry.tables import Department
 from app.supervision.rollup import COUNTS, DECIDED_STATES, month_of
 from app.supervision.tables import CaseRollup
+from app.workdays.calendar import as_date, load_calendar, local_today
 
 PERIOD_MONTHS = 12
 MAX_PERIOD_MONTHS = 120
@@ -45,10 +46,6 @@ CASE_FILTERS = {
     "late": N_("Decided late"),
 }
 
-
-def _as_date(value: date | str) -> date:
-    # SQLite hands dates back as text through raw queries.
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def add_months(month: date, n: int) -> date:
@@ -223,7 +220,7 @@ async def _sums_by(key: str, period: Period, *, department: int | None = None) -
 
 
 async def by_month(period: Period, department: int | None = None) -> list[tuple[date, Figures]]:
-    rows = {_as_date(r["month"]): Figures.of(r) for r in await _sums_by("month", period, department=department)}
+    rows = {as_date(r["month"]): Figures.of(r) for r in await _sums_by("month", period, department=department)}
     return [(m, rows.get(m, Figures())) for m in period.months]
 
 
@@ -339,7 +336,7 @@ async def _with_clocks(rows: list[dict[str, Any]], user: CurrentUser) -> list[di
     for r in rows:
         for key in ("clock_started_on", "paused_since", "due_on", "decided_on"):
             if r[key] is not None:
-                r[key] = _as_date(r[key])
+                r[key] = as_date(r[key])
         out.append({**r, "clock": clock_view(r, cal, today), "may_open": officer_may_see(user, r)})
     return out
 
@@ -372,7 +369,7 @@ async def iter_department_cases(department_id: int, case_filter: str, period: Pe
         for r in rows:
             for key in ("clock_started_on", "paused_since", "due_on", "decided_on"):
                 if r[key] is not None:
-                    r[key] = _as_date(r[key])
+                    r[key] = as_date(r[key])
             yield {**r, "clock": clock_view(r, cal, today)}
         sent += len(rows)
         if len(rows) < batch:

@@ -19,7 +19,7 @@ from piccolo.query import OrderByRaw
 
 from app.accounts.sessions import CurrentUser
 from app.accounts.tables import OfficerRole
-from app.audit.services import record
+from app.audit.services import record, record_alone
 from app.db import utcnow, write_tx
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, required_text
 from app.filings import workflow
@@ -128,9 +128,8 @@ def parse_rating(level_text: str, tags: list[str], comment: str) -> RatingForm:
 
 async def _refuse(action: str, user: CurrentUser, ip: str, outcome: str, reason: str, *, subject_type: str,
                   subject_key: str, **detail: Any) -> None:
-    async with write_tx():
-        await record(action, outcome=outcome, actor_id=user.id, subject_type=subject_type, subject_key=subject_key,
-                     ip=ip, reason=reason, **detail)
+    await record_alone(action, outcome=outcome, actor_id=user.id, subject_type=subject_type, subject_key=subject_key,
+                       ip=ip, reason=reason, **detail)
 
 
 # --- the citizen's side ------------------------------------------------------------------------------------------
@@ -363,10 +362,8 @@ class TaskClock:
 
 
 def task_clock(task: dict[str, Any], cal: WorkCalendar, today: date) -> TaskClock:
-    due = task["due_on"] if isinstance(task["due_on"], date) else date.fromisoformat(task["due_on"])
-    if today > due:
-        return TaskClock(left=0, overdue=cal.working_days_between(due, today))
-    return TaskClock(left=cal.working_days_between(today, due), overdue=0)
+    left = cal.working_days_left(task["due_on"], today)
+    return TaskClock(left=max(left, 0), overdue=max(-left, 0))
 
 
 def _task_columns() -> tuple[Any, ...]:

@@ -34,7 +34,7 @@ CACHE_TTL = 60.0  # seconds: several workers each keep a copy, so an edit shows 
 Overrides = Mapping[date, tuple[bool, str]]
 
 
-def _as_date(value: date | datetime | str) -> date:
+def as_date(value: date | datetime | str) -> date:
     """A plain date from what the database or a caller hands over (datetime ≠ date as a dict key)."""
     if isinstance(value, datetime):
         return value.date()
@@ -65,7 +65,7 @@ class WorkCalendar:
 
     def __init__(self, overrides: Overrides | None = None) -> None:
         self._overrides: dict[date, tuple[bool, str]] = {
-            _as_date(day): (bool(is_workday), name) for day, (is_workday, name) in (overrides or {}).items()
+            as_date(day): (bool(is_workday), name) for day, (is_workday, name) in (overrides or {}).items()
         }
         self._override_years = frozenset(day.year for day in self._overrides)
         self._years: dict[int, list[int]] = {}  # year -> sorted ordinals of its working days
@@ -75,7 +75,7 @@ class WorkCalendar:
         return dict(self._overrides)
 
     def is_workday(self, day: date) -> bool:
-        day = _as_date(day)
+        day = as_date(day)
         override = self._overrides.get(day)
         if override is not None:
             return override[0]
@@ -98,7 +98,7 @@ class WorkCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         """The day n working days after start (start itself not counted); n=0 is start, n<0 counts back."""
-        start = _as_date(start)
+        start = as_date(start)
         if n == 0:
             return start
         year, ordinal = start.year, start.toordinal()
@@ -120,7 +120,7 @@ class WorkCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: the start day is not counted, the end day is. 0 if end <= start."""
-        start, end = _as_date(start), _as_date(end)
+        start, end = as_date(start), as_date(end)
         if end <= start:
             return 0
         first = self._workdays(start.year)
@@ -130,6 +130,11 @@ class WorkCalendar:
         for year in range(start.year + 1, end.year):
             count += len(self._workdays(year))
         return count + bisect_right(self._workdays(end.year), end.toordinal())
+
+    def working_days_left(self, due: date, today: date) -> int:
+        """Working days from today to a due date; negative, the working days past it, once it is overdue."""
+        due, today = as_date(due), as_date(today)
+        return self.working_days_between(today, due) if due >= today else -self.working_days_between(due, today)
 
 
 def uncovered_years(cal: WorkCalendar, today: date) -> list[int]:
@@ -165,7 +170,7 @@ async def load_calendar() -> WorkCalendar:
     """The calendar with the table's overrides, read at most every CACHE_TTL seconds per worker."""
     async def load() -> WorkCalendar:
         rows = await CalendarDay.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)
-        return WorkCalendar({_as_date(r["day"]): (r["is_workday"], r["name"]) for r in rows})
+        return WorkCalendar({as_date(r["day"]): (r["is_workday"], r["name"]) for r in rows})
 
     return await _cached.get(None, load)
 
@@ -176,7 +181,7 @@ async def days_in_year(year: int) -> list[dict[str, Any]]:
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
     ).order_by(CalendarDay.day)
     for row in rows:
-        row["day"] = _as_date(row["day"])
+        row["day"] = as_date(row["day"])
     return rows
 
 
