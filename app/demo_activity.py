@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.accounts.sessions import current_user_by_id
-from app.accounts.tables import OfficerRole, User
+from app.accounts.tables import User
 from app.audit.tables import DataAccess
 from app.db import utcnow
-from app.demo import FAMILY, NAMED_OFFICERS, DemoFiling, _approve, file_demo_case, move_back
+from app.demo import FAMILY, NAMED_OFFICERS, DemoFiling, _approve, _officer_of, file_demo_case, move_back
 from app.filings.tables import Case
 from app.lifelong.records import raise_dispute
 from app.registry.tables import Person
@@ -86,9 +86,7 @@ async def seed_activity(password_hash: str) -> str:
 
 
 async def _approver(department_id: int) -> Any:
-    row = await OfficerRole.select(OfficerRole.user).where(
-        OfficerRole.role == "approver", OfficerRole.user.department == department_id).first()
-    return await current_user_by_id(row["user"])
+    return await current_user_by_id(await _officer_of(department_id, "approver"))
 
 
 async def _evaluations(neighbours: list[int]) -> str:

@@ -119,8 +119,8 @@ class SupervisionController(Controller):
 
 
 async def _rate_chart(request: Request[Any, Any, Any], key: str, title: str) -> Response[bytes]:
-    board = await metrics.dashboard(_period(request))
-    return Response(charts.rate_bars(title, metrics.chart_rows(board.departments, key)), media_type=SVG)
+    rows = await metrics.department_rows(_period(request))
+    return Response(charts.rate_bars(title, metrics.chart_rows(rows, key)), media_type=SVG)
 
 
 async def _public_stats() -> metrics.PublicStats:

@@ -248,27 +248,29 @@ async def active_cards(department: int | None = None) -> list[dict[str, Any]]:
         "GROUP BY k.department, k.officer, u.display_name", *args)
 
 
-async def dashboard(period: Period) -> Dashboard:
-    """Every department's figures for the period, the totals, the months, and the active cards (the four
-    queries at once, on the pool's connections)."""
-    by_department, cards, all_departments, months = await asyncio.gather(
-        _sums_by("department", period), active_cards(), departments(), by_month(period))
+async def department_rows(period: Period) -> list[DepartmentRow]:
+    """Every department with its figures for the period (no cards): the rate charts need no more."""
+    by_department, all_departments = await asyncio.gather(_sums_by("department", period), departments())
     sums = {r["department"]: Figures.of(r) for r in by_department}
+    return [DepartmentRow(d["id"], d["name"], d["short_name"] or d["name"], sums.get(d["id"], Figures()))
+            for d in all_departments]
+
+
+async def dashboard(period: Period) -> Dashboard:
+    """Every department's figures for the period, the totals, the months, and the active cards (the queries at
+    once, on the pool's connections)."""
+    rows, cards, months = await asyncio.gather(department_rows(period), active_cards(), by_month(period))
     per_department: dict[int, list[int]] = {}
     for c in cards:
         counts = per_department.setdefault(c["department"], [0, 0])
         counts[0] += int(c["yellow"])
         counts[1] += int(c["red"])
-    names = {}
-    rows = []
-    for d in all_departments:
-        names[d["id"]] = d["short_name"] or d["name"]
-        row = DepartmentRow(d["id"], d["name"], d["short_name"] or d["name"], sums.get(d["id"], Figures()))
-        row.yellow, row.red = per_department.get(d["id"], (0, 0))
-        rows.append(row)
+    for row in rows:
+        row.yellow, row.red = per_department.get(row.id, (0, 0))
+    names = {row.id: row.short_name for row in rows}
     totals = Figures()
-    for figures in sums.values():
-        totals.add(figures)
+    for row in rows:
+        totals.add(row.figures)
     officers = sorted(
         ({"department_id": c["department"], "department": names.get(c["department"], ""), "id": c["officer"],
           "name": c["officer_name"] or "", "yellow": int(c["yellow"]), "red": int(c["red"])} for c in cards),
