@@ -8,12 +8,13 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aiosqlite
 from piccolo.columns.base import Column
 from piccolo.columns.column_types import ForeignKey, LazyTableReference
+from piccolo.engine import sqlite as piccolo_sqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -64,6 +65,37 @@ def _fk_getattribute(self: ForeignKey, name: str) -> Any:
 
 
 ForeignKey.__getattribute__ = _fk_getattribute  # type: ignore[method-assign]
+
+
+# Piccolo registers a converter per declared column type for every SQLite value read, process-wide. Its INTEGER
+# converter goes through Decimal (for values such as b"1.0") and each converter through a str/bytes wrapper: on a
+# page of 50 rows that was a fifth of the request. These give the same values, taking the cheap path first.
+def _int_out(value: bytes) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return piccolo_sqlite.convert_int_out(value)  # "1.0" and other spellings Decimal reads
+
+
+def _date_out(value: bytes) -> date:
+    return date.fromisoformat(value.decode())
+
+
+def _timestamp_out(value: bytes) -> datetime:
+    return datetime.fromisoformat(value.decode())
+
+
+def _timestamptz_out(value: bytes) -> datetime:
+    return datetime.fromisoformat(value.decode()).replace(tzinfo=UTC)
+
+
+def _boolean_out(value: bytes) -> bool:
+    return value == b"1"
+
+
+for _type, _converter in (("INTEGER", _int_out), ("DATE", _date_out), ("TIMESTAMP", _timestamp_out),
+                          ("TIMESTAMPTZ", _timestamptz_out), ("BOOLEAN", _boolean_out)):
+    sqlite3.register_converter(_type, _converter)
 
 
 # SQLite connections open at once per process. Each has its own thread; beyond a few, concurrent statements only

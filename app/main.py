@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from litestar import Litestar
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -37,6 +39,14 @@ from app.web.pages import BaselineController, SiteController
 from app.web.security import csrf_config, security_headers
 from app.web.templating import template_config
 from app.workdays.controllers import CalendarAdminController
+
+
+def settle_heap() -> None:
+    """What startup built (routes, compiled templates, per-worker copies) lives as long as the worker: it is taken
+    out of the cycle collector's view, whose full passes then scan only what requests make. Measured on /me with
+    the benchmark's data: a quarter of the request was those passes."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app() -> Litestar:
@@ -83,7 +93,7 @@ def create_app() -> Litestar:
         request_max_body_size=limits().max_bytes * 4 + 1_000_000,
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[start_pool, start_jobs],
+        on_startup=[start_pool, start_jobs, settle_heap],
         on_shutdown=[stop_jobs, close_pool, shutdown_pool],
         openapi_config=None,
         logging_config=LoggingConfig(log_exceptions="debug" if settings.debug else "never",

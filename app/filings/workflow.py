@@ -41,6 +41,9 @@ STATES = {
     "cancelled": N_("Stopped with its bundle"),
 }
 OPEN_STATES = ("submitted", "correction_requested", "resubmitted", "accepted", "under_review")
+# The same as SQL literals: a query written with `state IN (OPEN_STATES_SQL)` can use the partial indexes on open
+# cases, which bound parameters cannot.
+OPEN_STATES_SQL = ", ".join(f"'{s}'" for s in OPEN_STATES)
 FINAL_STATES = ("approved", "denied", "rejected", "withdrawn", "cancelled")
 AGENT_FILING_SCOPES = ("all", "filing")
 

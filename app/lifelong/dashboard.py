@@ -123,18 +123,21 @@ TODOS_SQL = (
     "FROM todo t LEFT JOIN legal_entity e ON e.id = t.holder_entity "
     f"WHERE (t.holder_person = {{}} OR t.holder_entity IN ({ACTING_FOR})) "
 )
-_CASES = (
-    "c.id, c.case_no, c.state, c.submitted_at, c.decided_on, c.due_on, c.limit_days, c.clock_started_on, "
-    "c.paused_since, c.paused_days, c.days_used, i.code AS item_code, i.name AS item_name, e.name AS entity_name "
-    "FROM filing_case c JOIN service_item i ON i.id = c.item LEFT JOIN legal_entity e ON e.id = c.holder_entity "
-    "WHERE (c.applicant = {} OR c.holder_person = {}) "
-)
-# Those under way, and the newest (the timeline's); both as /me/cases lists them: on the person's page, or filed
-# by the user (for an enterprise too).
+_HOLDER_CASES = "FROM filing_case c JOIN service_item i ON i.id = c.item "
+_OF_HOLDER = "WHERE (c.applicant = {} OR c.holder_person = {}) "
+_NO_DATE, _NO_INT = "CAST(NULL AS DATE)", "CAST(NULL AS INTEGER)"  # typed, for PostgreSQL's UNION
+# Those under way (through the partial indexes on open cases) with their clocks, and the newest for the timeline
+# (what it words, the clock columns left empty); both as /me/cases lists them: on the person's page, or filed by
+# the user (for an enterprise too).
 CASES_SQL = (
-    f"SELECT * FROM (SELECT 1 AS under_way, {_CASES} AND c.state IN "  # noqa: S608 - values bound
-    f"({', '.join('{}' for _s in workflow.OPEN_STATES)}) ORDER BY c.id DESC LIMIT {UNDER_WAY_LIMIT}) w UNION ALL "
-    f"SELECT * FROM (SELECT 0 AS under_way, {_CASES} AND c.state <> 'draft' ORDER BY c.id DESC "
+    "SELECT * FROM (SELECT 1 AS under_way, c.id, c.case_no, c.state, c.submitted_at, c.decided_on, c.due_on, "  # noqa: S608 - values bound
+    "c.limit_days, c.clock_started_on, c.paused_since, c.paused_days, c.days_used, i.code AS item_code, "
+    f"i.name AS item_name, e.name AS entity_name {_HOLDER_CASES}"
+    f"LEFT JOIN legal_entity e ON e.id = c.holder_entity {_OF_HOLDER}AND c.state IN ({workflow.OPEN_STATES_SQL}) "
+    f"ORDER BY c.id DESC LIMIT {UNDER_WAY_LIMIT}) w UNION ALL "
+    f"SELECT * FROM (SELECT 0, c.id, c.case_no, c.state, c.submitted_at, c.decided_on, {_NO_DATE}, {_NO_INT}, "
+    f"{_NO_DATE}, {_NO_DATE}, {_NO_INT}, {_NO_INT}, i.code, i.name, CAST(NULL AS VARCHAR) {_HOLDER_CASES}{_OF_HOLDER}"
+    "AND c.state <> 'draft' ORDER BY c.id DESC "
     f"LIMIT {TIMELINE_LIMIT}) r"
 )
 CERTIFICATES_SQL = (
@@ -208,28 +211,35 @@ async def suggestions_for(age: int, children: list[dict[str, Any]], enterprises:
     return list(out.values())[:SUGGESTIONS_SHOWN]
 
 
+TIMELINE_ORDER = {"born": 0, "child": 0, "enterprise": 0, "filed": 1, "certificate": 2, "decided": 3}
+
+
 def timeline_of(person: dict[str, Any], children: list[dict[str, Any]], enterprises: list[dict[str, Any]],
-                cases: list[dict[str, Any]], certificates: list[dict[str, Any]]) -> list[Event]:
-    """Life events and records since birth, newest first."""
-    events = [Event(person["birth_date"], "born", _("You were born"))]
-    events += [Event(c["birth_date"], "child", _("%(name)s was born", name=c["name"]), f"/me/children/{c['id']}")
-               for c in children]
-    events += [Event(e["established_on"], "enterprise", _("%(name)s was established", name=e["name"]),
-                     f"/enterprise/{e['uscc']}") for e in enterprises]
+                cases: list[dict[str, Any]], certificates: list[dict[str, Any]],
+                limit: int) -> tuple[list[Event], bool]:
+    """Life events and records since birth, newest first: the first `limit`, and whether there are more. Only those
+    shown are worded (a busy page has a hundred and more candidates for fifty lines)."""
+    # (day, kind, message, its variables, link, state)
+    found: list[tuple[date, str, str, dict[str, str], str, str]] = [
+        (person["birth_date"], "born", N_("You were born"), {}, "", "")]
+    found += [(c["birth_date"], "child", N_("%(name)s was born"), {"name": c["name"]}, f"/me/children/{c['id']}",
+               "") for c in children]
+    found += [(e["established_on"], "enterprise", N_("%(name)s was established"), {"name": e["name"]},
+               f"/enterprise/{e['uscc']}", "") for e in enterprises]
     for c in cases:
         link = f"/cases/{c['case_no']}"
         if c["submitted_at"] is not None:
-            events.append(Event(local_date(c["submitted_at"]), "filed", _("Filed: %(item)s", item=c["item_name"]),
-                                link))
+            found.append((local_date(c["submitted_at"]), "filed", N_("Filed: %(item)s"), {"item": c["item_name"]},
+                          link, ""))
         if c["decided_on"] is not None and c["state"] in workflow.FINAL_STATES:
-            events.append(Event(c["decided_on"], "decided", _("%(item)s: %(state)s", item=c["item_name"],
-                                                              state=workflow.state_label(c["state"])),
-                                link, c["state"]))
-    events += [Event(c["issued_on"], "certificate", _("Certificate issued: %(name)s", name=c["type_name"]),
-                     "/me/certificates") for c in certificates]
-    order = {"born": 0, "child": 0, "enterprise": 0, "filed": 1, "certificate": 2, "decided": 3}
-    events.sort(key=lambda e: (e.day, order[e.kind]), reverse=True)
-    return events
+            found.append((c["decided_on"], "decided", N_("%(item)s: %(state)s"), {"item": c["item_name"]}, link,
+                          c["state"]))
+    found += [(c["issued_on"], "certificate", N_("Certificate issued: %(name)s"), {"name": c["type_name"]},
+               "/me/certificates", "") for c in certificates]
+    found.sort(key=lambda e: (e[0], TIMELINE_ORDER[e[1]]), reverse=True)
+    events = [Event(day, kind, _(message, **variables, **({"state": workflow.state_label(state)} if state else {})),
+                    link, state) for day, kind, message, variables, link, state in found[:limit]]
+    return events, len(found) > limit
 
 
 async def dashboard(user: CurrentUser, today: date) -> Dashboard:
@@ -238,7 +248,7 @@ async def dashboard(user: CurrentUser, today: date) -> Dashboard:
         read_small(FAMILY_SQL, user.person_id, user.person_id),
         read_small(ENTERPRISES_SQL, user.id, today),
         todos_of(user, today, open_only=True, limit=TODOS_LIMIT),
-        read_small(CASES_SQL, user.id, user.person_id, *workflow.OPEN_STATES, user.id, user.person_id),
+        read_small(CASES_SQL, user.id, user.person_id, user.id, user.person_id),
         read_small(CERTIFICATES_SQL, user.person_id, user.id, today),
         notifications_of(user),
         workflow.load_calendar(),
@@ -254,13 +264,13 @@ async def dashboard(user: CurrentUser, today: date) -> Dashboard:
     for c in certificates:
         c["status"] = certificate_status(c, today)
     todos = soonest_first(todos)
-    timeline = timeline_of(person, children, enterprises, recent, certificates)
+    timeline, timeline_more = timeline_of(person, children, enterprises, recent, certificates, TIMELINE_LIMIT)
     age = age_on(person["birth_date"], today)
     return Dashboard(
         person=person, age=age, children=children, enterprises=enterprises,
         todos=todos[:TODOS_SHOWN], todos_more=len(todos) > TODOS_SHOWN, under_way=under_way,
-        certificates=certificates[:CERTIFICATES_SHOWN], timeline=timeline[:TIMELINE_LIMIT],
-        timeline_more=len(timeline) > TIMELINE_LIMIT or len(recent) == TIMELINE_LIMIT,
+        certificates=certificates[:CERTIFICATES_SHOWN], timeline=timeline,
+        timeline_more=timeline_more or len(recent) == TIMELINE_LIMIT,
         suggestions=await suggestions_for(age, children, enterprises, {c["item_code"] for c in recent}, today),
         notifications=notifications,
     )

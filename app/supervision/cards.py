@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.filings.workflow import FINAL_STATES, OPEN_STATES, clock_view
+from app.filings.workflow import FINAL_STATES, OPEN_STATES, OPEN_STATES_SQL, clock_view
 from app.supervision.tables import CaseCard
 from app.workdays.calendar import WorkCalendar, load_calendar
 
@@ -77,11 +77,10 @@ async def refresh_cards(today: date) -> int:
     cal = await load_calendar()
     horizon = cal.add_working_days(today, 1)
     columns = ", ".join(f"c.{c}" for c in _CLOCK_COLUMNS)
-    open_states = ", ".join(f"'{s}'" for s in OPEN_STATES)
     near = await CaseCard.raw(
         f"SELECT {columns}, (SELECT s.actor FROM case_step s WHERE s.\"case\" = c.id AND s.department IS NOT NULL "
         "ORDER BY s.id DESC LIMIT 1) AS officer FROM filing_case c "
-        f"WHERE c.state IN ({open_states}) AND c.due_on <= {{}}", horizon)
+        f"WHERE c.state IN ({OPEN_STATES_SQL}) AND c.due_on <= {{}}", horizon)
     active = {r["id"]: r for r in await CaseCard.raw(
         f"SELECT k.id AS card_id, k.color AS card_color, {columns}, c.decided_on FROM case_card k "
         "JOIN filing_case c ON c.id = k.\"case\" WHERE k.closed_on IS NULL")}

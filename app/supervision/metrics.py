@@ -16,7 +16,7 @@ from babel.numbers import format_decimal, format_percent
 
 from app.accounts.sessions import CurrentUser
 from app.filings.services import officer_may_see
-from app.filings.workflow import OPEN_STATES, clock_view
+from app.filings.workflow import OPEN_STATES_SQL, clock_view
 from app.i18n import LOCALE, N_
 from app.registry.tables import Department
 from app.supervision.rollup import COUNTS, DECIDED_STATES, month_of
@@ -327,8 +327,7 @@ def _case_query(department_id: int, case_filter: str, period: Period) -> tuple[s
         return (base + f"WHERE c.department = {{}} AND c.state IN ({decided}) AND c.decided_on >= {{}} "
                 "AND c.decided_on < {} AND c.days_used > c.limit_days",
                 [department_id, period.first, add_months(period.last, 1)])
-    states = ", ".join(f"'{s}'" for s in OPEN_STATES)
-    return base + f"WHERE c.department = {{}} AND c.state IN ({states})", [department_id]
+    return base + f"WHERE c.department = {{}} AND c.state IN ({OPEN_STATES_SQL})", [department_id]
 
 
 async def _with_clocks(rows: list[dict[str, Any]], user: CurrentUser) -> list[dict[str, Any]]:

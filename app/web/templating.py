@@ -9,6 +9,7 @@ from litestar import MediaType, Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from app.filings.storage import limits
 from app.filings.workflow import state_label, step_label
@@ -16,6 +17,19 @@ from app.i18n import fmt_date, fmt_datetime, translations
 from app.registry.validators import mask_id_number, mask_mobile, mask_name
 from app.settings import ROOT, get_settings
 from app.web.flash import flash_message
+
+
+def _template_gettext(string: str, **variables: Any) -> Markup:
+    """`_()` and `gettext()` in templates: what Jinja's newstyle gettext does with autoescape on (the translation
+    is markup, the variables are escaped into it, and it is always %-formatted), as a plain function. Jinja's own
+    is context-bound, and a context-bound call inside a loop or block builds a derived context each time: on a
+    page of fifty timeline lines, a fifth of the render."""
+    return Markup(translations().gettext(string)) % variables  # noqa: S704 - our own catalogue; variables escaped
+
+
+def _template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+    variables.setdefault("num", num)
+    return Markup(translations().ngettext(singular, plural, num)) % variables  # noqa: S704 - as above
 
 
 def make_environment() -> Environment:
@@ -30,6 +44,8 @@ def make_environment() -> Environment:
         auto_reload=get_settings().debug,
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
+    # Every template is autoescaped (select_autoescape above has default=True), so the plain functions fit all.
+    env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     env.filters.update(
         mask_id=mask_id_number,
         mask_name=mask_name,
