@@ -187,29 +187,100 @@ class PooledSQLiteEngine(SQLiteEngine):
         return _PooledTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
-class _PooledTransaction(SQLiteTransaction):
-    """A transaction on a pooled connection; an IMMEDIATE one holds this process's write lock throughout."""
+class _LoopConnection:
+    """A sqlite3 connection driven right on the event loop, with the part of aiosqlite's surface transactions use.
 
-    __slots__ = ("_lock",)
+    Write transactions run their statements here. Each is tens of microseconds of SQLite; a trip to a pool thread
+    comes back through the event loop's queue, behind whatever other requests have ready, and under load that held
+    the write lock (so every other writer) for tens of milliseconds a transaction. Kept one per thread."""
+
+    def __init__(self, connection: sqlite3.Connection, timeout: float) -> None:
+        self._connection = connection
+        self._timeout = timeout
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._connection.in_transaction
+
+    async def begin(self, kind: str) -> None:
+        """BEGIN IMMEDIATE without blocking the loop: another process's writer is waited for in short sleeps (up to
+        the engine's busy timeout), not in SQLite's busy handler."""
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + self._timeout, 0.001
+        self._connection.execute("PRAGMA busy_timeout = 0")
+        while True:
+            try:
+                self._connection.execute(f"BEGIN {kind}")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or loop.time() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        # Holding the write lock, a statement can still meet a checkpoint of another process: wait for it then.
+        self._connection.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+
+    async def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        return self._connection.execute(sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ()) -> list[Any]:
+        return self._connection.execute(sql, parameters).fetchall()
+
+    async def executemany(self, sql: str, rows: Any) -> None:
+        self._connection.executemany(sql, rows)
+
+    async def close(self) -> None:
+        self._connection.close()
+
+
+_writers = threading.local()
+
+
+def _loop_writer(db: PooledSQLiteEngine) -> _LoopConnection:
+    writer = getattr(_writers, "connection", None)
+    if writer is None:
+        connection = sqlite3.connect(**{**db.connection_kwargs, "check_same_thread": False, "isolation_level": None})
+        connection.row_factory = dict_factory
+        connection.execute("PRAGMA foreign_keys = 1")
+        writer = _writers.connection = _LoopConnection(connection, db.connection_kwargs.get("timeout", 30))
+    return writer
+
+
+class _PooledTransaction(SQLiteTransaction):
+    """A read transaction on a pooled connection; a write one (IMMEDIATE) on this thread's loop connection, holding
+    this process's write lock throughout."""
+
+    __slots__ = ("_lock", "bulk")
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
             return self._parent
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
-        self._lock = engine.write_lock() if self.transaction_type is not TransactionType.deferred else None
-        if self._lock is not None:
-            await self._lock.acquire()
-        try:
-            self.connection = await engine.get_connection()
+        self._lock = None
+        if self.transaction_type is TransactionType.deferred or getattr(self, "bulk", False):
+            if self.transaction_type is not TransactionType.deferred:
+                self._lock = engine.write_lock()
+                await self._lock.acquire()
             try:
-                await self.begin()
+                self.connection = await engine.get_connection()
+                try:
+                    await self.begin()
+                except BaseException:
+                    await engine.release(self.connection)
+                    raise
             except BaseException:
-                await engine.release(self.connection)
+                if self._lock is not None:
+                    self._lock.release()
                 raise
-        except BaseException:
-            if self._lock is not None:
+        else:
+            self._lock = engine.write_lock()
+            await self._lock.acquire()
+            try:
+                self.connection = _loop_writer(engine)
+                await self.connection.begin(self.transaction_type.value)
+            except BaseException:
                 self._lock.release()
-            raise
+                raise
         self.context = engine.current_transaction.set(self)
         return self
 
@@ -225,7 +296,11 @@ class _PooledTransaction(SQLiteTransaction):
                 await self.commit()
         finally:
             engine.current_transaction.reset(self.context)
-            await engine.release(self.connection)
+            if not isinstance(self.connection, _LoopConnection):
+                await engine.release(self.connection)
+            elif self.connection.in_transaction:  # a failed COMMIT/ROLLBACK: never reuse that connection
+                del _writers.connection
+                await self.connection.close()
             if self._lock is not None:
                 self._lock.release()
         return exception is None
@@ -273,11 +348,17 @@ def engine() -> Engine:
     return DB
 
 
-def write_tx() -> Any:
-    """A write transaction: `BEGIN IMMEDIATE` on SQLite so concurrent writers queue instead of deadlocking."""
+def write_tx(*, bulk: bool = False) -> Any:
+    """A write transaction: `BEGIN IMMEDIATE` on SQLite so concurrent writers queue instead of deadlocking.
+
+    On SQLite a request's transaction runs on the event loop (see _LoopConnection); `bulk` is for a long one (a
+    job's sweep, an import, a rebuild), whose statements go to a pool thread so the worker keeps serving meanwhile."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
+        transaction = db.transaction(transaction_type=TransactionType.immediate)
+        if isinstance(transaction, _PooledTransaction):
+            transaction.bulk = bulk
+        return transaction
     return db.transaction()
 
 
@@ -316,10 +397,13 @@ async def start_pool() -> None:
 
 async def close_pool() -> None:
     db = engine()
-    small = getattr(_small_reads, "connection", None)
+    small, writer = getattr(_small_reads, "connection", None), getattr(_writers, "connection", None)
     if small is not None:
         del _small_reads.connection
         small.close()
+    if writer is not None:
+        del _writers.connection
+        await writer.close()
     if isinstance(db, PooledSQLiteEngine):
         await db.close_connections()
     elif isinstance(db, PostgresEngine) and get_settings().db_pool_size > 0:

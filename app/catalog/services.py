@@ -20,7 +20,7 @@ from app.catalog.tables import (
     ServiceItem,
     ServiceItemEvent,
 )
-from app.db import executemany, utcnow, write_tx
+from app.db import executemany, read_small, utcnow, write_tx
 from app.errors import NotFound
 from app.registry.tables import Department
 from app.settings import get_settings
@@ -110,7 +110,7 @@ async def import_catalogue(doc: Any, *, actor_id: int | None = None, note: str =
     validate_catalogue(doc, set(departments))
     now = utcnow()
     changed = unchanged = 0
-    async with write_tx():
+    async with write_tx(bulk=True):
         materials = await _upsert_codes(MaterialType, doc["material_types"],
                                         lambda m: {"name": m["name"], "description": m.get("description", "")})
         certificates = await _upsert_codes(
@@ -288,8 +288,8 @@ _guides = TTLCache(GUIDE_TTL)
 async def guide(code: str, *, include_withdrawn: bool = False) -> Guide:
     """The item with what its guide shows. A per-worker copy, checked against the item's row on every call
     (one small query instead of five); a department's or material type's renaming shows within GUIDE_TTL."""
-    head = await ServiceItem.select(ServiceItem.id, ServiceItem.status, ServiceItem.version,
-                                    ServiceItem.updated_at).where(ServiceItem.code == code).first()
+    rows = await read_small("SELECT id, status, version, updated_at FROM service_item WHERE code = {}", code)
+    head = rows[0] if rows else None
     if head is None or (head["status"] != "published" and not include_withdrawn):
         raise NotFound()
     return await _guides.get((code, head["id"], head["version"], head["updated_at"], head["status"]),

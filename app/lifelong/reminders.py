@@ -290,7 +290,7 @@ async def _create(rule: Rule, now: datetime) -> int:
             todos.append((row["holder_person"], row["holder_entity"], rule.kind, row["dedupe"], w.title[:120],
                           w.body, w.link[:200], w.due_on, now))
         if todos:
-            async with write_tx():
+            async with write_tx(bulk=True):
                 await executemany(
                     "INSERT INTO todo (holder_person, holder_entity, kind, dedupe, title, body, link, due_on, "
                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe) DO NOTHING", todos)
@@ -301,7 +301,7 @@ async def _create(rule: Rule, now: datetime) -> int:
 
 async def _finish(rule: Rule, now: datetime) -> int:
     """Mark done the rule's open to-dos whose subject is no longer live."""
-    async with write_tx():
+    async with write_tx(bulk=True):
         done = await Todo.raw(
             "UPDATE todo SET done_at = {} WHERE kind = {} AND done_at IS NULL "  # noqa: S608 - our own SQL
             "AND dedupe NOT IN (SELECT live.dedupe FROM (" + rule.sql + ") live) RETURNING id",

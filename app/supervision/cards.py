@@ -85,7 +85,7 @@ async def refresh_cards(today: date) -> int:
         f"SELECT k.id AS card_id, k.color AS card_color, {columns}, c.decided_on FROM case_card k "
         "JOIN filing_case c ON c.id = k.\"case\" WHERE k.closed_on IS NULL")}
     changed = 0
-    async with write_tx():
+    async with write_tx(bulk=True):
         for case in near:
             held = active.pop(case["id"], None)
             card = None if held is None else {"id": held["card_id"], "color": held["card_color"]}

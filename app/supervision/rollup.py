@@ -110,7 +110,7 @@ async def rebuild() -> int:
     sql = (f"INSERT INTO case_rollup (department, item, month, {', '.join(COUNTS)}) "
            f"SELECT department, item, month, {sums} FROM ({' UNION ALL '.join(parts)}) AS u "
            "GROUP BY department, item, month")
-    async with write_tx():
+    async with write_tx(bulk=True):
         await CaseRollup.raw("DELETE FROM case_rollup")
         await CaseRollup.raw(sql)
         rows = await CaseRollup.raw("SELECT COUNT(*) AS n FROM case_rollup")
