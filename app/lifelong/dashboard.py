@@ -71,6 +71,7 @@ class Event:
     title: str
     link: str = ""
     state: str = ""
+    new_year: bool = False  # the first (newest) line of its year: the timeline heads it with the year
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,8 @@ def timeline_of(person: dict[str, Any], children: list[dict[str, Any]], enterpri
                "/me/certificates", "") for c in certificates]
     found.sort(key=lambda e: (e[0], TIMELINE_ORDER[e[1]]), reverse=True)
     events = [Event(day, kind, _(message, **variables, **({"state": workflow.state_label(state)} if state else {})),
-                    link, state) for day, kind, message, variables, link, state in found[:limit]]
+                    link, state, new_year=i == 0 or day.year != found[i - 1][0].year)
+              for i, (day, kind, message, variables, link, state) in enumerate(found[:limit])]
     return events, len(found) > limit
 
 
