@@ -101,6 +101,10 @@ for _type, _converter in (("INTEGER", _int_out), ("DATE", _date_out), ("TIMESTAM
 # SQLite connections open at once per process. Each has its own thread; beyond a few, concurrent statements only
 # fight over the GIL (measured by bench.lifelong: 64 connections served a third of what 4 did), so callers queue.
 SQLITE_CONNECTIONS = 4
+# The page cache of the two connections each worker keeps (small reads, write transactions), in KiB: the indexes'
+# upper pages and the busy tables stay in the process instead of being read from the OS again (SQLite's default
+# is 2 MiB; on bench.lifelong's 5 GB file the dashboard's statements took ~8% less).
+KEPT_CACHE_KIB = 65_536
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -246,6 +250,7 @@ def _loop_writer(db: PooledSQLiteEngine) -> _LoopConnection:
         connection = sqlite3.connect(**{**db.connection_kwargs, "check_same_thread": False, "isolation_level": None})
         connection.row_factory = dict_factory
         connection.execute("PRAGMA foreign_keys = 1")
+        connection.execute(f"PRAGMA cache_size = -{KEPT_CACHE_KIB}")
         writer = _writers.connection = _LoopConnection(connection, db.connection_kwargs.get("timeout", 30))
     return writer
 
@@ -330,6 +335,7 @@ async def read_small(sql: str, *args: Any) -> list[dict[str, Any]]:
     if connection is None:
         connection = sqlite3.connect(**{**db.connection_kwargs, "check_same_thread": False})
         connection.execute("PRAGMA foreign_keys = 1")
+        connection.execute(f"PRAGMA cache_size = -{KEPT_CACHE_KIB}")
         _small_reads.connection = connection
     query, params = QueryString(sql, *args).compile_string(engine_type="sqlite")
     cursor = connection.execute(query, params)

@@ -20,17 +20,12 @@ async def record(
     ip: str = "",
     **detail: Any,
 ) -> None:
-    await AuditEvent.insert(
-        AuditEvent(
-            created_at=utcnow(),
-            actor_id=actor_id,
-            action=action,
-            outcome=outcome,
-            subject_type=subject_type,
-            subject_key=str(subject_key)[:64],
-            ip=ip[:45],
-            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
-        )
+    # Written out: every state change writes one, and the ORM's row object and statement cost more than the insert.
+    await AuditEvent.raw(
+        "INSERT INTO audit_event (created_at, actor_id, action, outcome, subject_type, subject_key, ip, detail) "
+        "VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+        utcnow(), actor_id, action[:48], outcome[:8], subject_type[:32], str(subject_key)[:64], ip[:45],
+        json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
     )
 
 
