@@ -13,7 +13,7 @@ from app.audit.services import record_alone
 from app.audit.tables import DataAccess
 from app.cache import TTLCache
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
-from app.db import read_small, utcnow, write_tx
+from app.db import executemany, read_small, utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound
 from app.filings import workflow
 from app.filings.forms import Holder, prefill, validate_form
@@ -351,9 +351,10 @@ async def attach_reused(case_id: int, slots: list[MaterialSlot]) -> None:
     if not reuse:
         return
     now = utcnow()
+    # Written out (every submission makes them): the slots' keys are the item's own material keys.
     await CaseMaterial.delete().where(CaseMaterial.case == case_id, CaseMaterial.key.is_in([s.key for s in reuse]))
-    await CaseMaterial.insert(*[CaseMaterial(case=case_id, key=slot.key, material=slot.attached["id"], reused=True,
-                                             created_at=now) for slot in reuse])
+    await executemany('INSERT INTO case_material ("case", "key", material, reused, created_at) VALUES (?, ?, ?, ?, ?)',
+                      [(case_id, slot.key, slot.attached["id"], True, now) for slot in reuse])
 
 
 # --- reading a case -------------------------------------------------------------------------------------------

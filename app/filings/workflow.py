@@ -210,10 +210,10 @@ async def _transition(case: dict[str, Any], action: str, user: CurrentUser, *, i
             Case.id == case["id"], Case.state == case["state"], Case.version == case["version"]
         ).returning(Case.id)
         if changed:
-            await CaseStep.insert(CaseStep(case=case["id"], action=action, from_state=case["state"],
-                                           to_state=t.target, actor=user.id,
-                                           department=user.department_id if user.is_officer else None,
-                                           opinion=opinion, days_used=used, created_at=now))
+            await CaseStep.raw(
+                'INSERT INTO case_step ("case", action, from_state, to_state, actor, department, opinion, days_used, '
+                "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})", case["id"], action, case["state"],
+                t.target, user.id, user.department_id if user.is_officer else None, opinion, used, now)
             if action == "submit" and case["proxy_consent"]:
                 await ProxyConsent.update({ProxyConsent.used_at: now}).where(
                     ProxyConsent.id == case["proxy_consent"])

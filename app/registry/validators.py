@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -15,8 +16,10 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 SSC_RE = re.compile(r"^[A-Z]\d{8}$")
 
 
+@lru_cache(maxsize=8192)
 def region_name(code: str) -> str:
-    """The county-level name of a GB/T 2260 region code, or "" when the code is unknown."""
+    """The county-level name of a GB/T 2260 region code, or "" when the code is unknown (looked up in
+    python-stdnum's table once per code and worker: the lookup walks the table, ~0.2 ms)."""
     info: dict[str, str] = {}
     for _part, props in numdb.get("cn/loc").info(code):
         info.update(props)
