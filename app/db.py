@@ -244,13 +244,19 @@ class _LoopConnection:
 _writers = threading.local()
 
 
+def _kept_connection(db: PooledSQLiteEngine) -> sqlite3.Connection:
+    """A connection this thread keeps (small reads, write transactions), used from the event loop."""
+    connection = sqlite3.connect(**{**db.connection_kwargs, "check_same_thread": False})
+    connection.execute("PRAGMA foreign_keys = 1")
+    connection.execute(f"PRAGMA cache_size = -{KEPT_CACHE_KIB}")
+    return connection
+
+
 def _loop_writer(db: PooledSQLiteEngine) -> _LoopConnection:
     writer = getattr(_writers, "connection", None)
     if writer is None:
-        connection = sqlite3.connect(**{**db.connection_kwargs, "check_same_thread": False, "isolation_level": None})
-        connection.row_factory = dict_factory
-        connection.execute("PRAGMA foreign_keys = 1")
-        connection.execute(f"PRAGMA cache_size = -{KEPT_CACHE_KIB}")
+        connection = _kept_connection(db)
+        connection.row_factory = dict_factory  # the rows Piccolo's queries expect
         writer = _writers.connection = _LoopConnection(connection, db.connection_kwargs.get("timeout", 30))
     return writer
 
@@ -265,31 +271,24 @@ class _PooledTransaction(SQLiteTransaction):
         if self._parent is not None:
             return self._parent
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
-        self._lock = None
-        if self.transaction_type is TransactionType.deferred or getattr(self, "bulk", False):
-            if self.transaction_type is not TransactionType.deferred:
-                self._lock = engine.write_lock()
-                await self._lock.acquire()
-            try:
+        self._lock = engine.write_lock() if self.transaction_type is not TransactionType.deferred else None
+        if self._lock is not None:
+            await self._lock.acquire()
+        try:
+            if self._lock is not None and not getattr(self, "bulk", False):
+                self.connection = _loop_writer(engine)
+                await self.connection.begin(self.transaction_type.value)
+            else:
                 self.connection = await engine.get_connection()
                 try:
                     await self.begin()
                 except BaseException:
                     await engine.release(self.connection)
                     raise
-            except BaseException:
-                if self._lock is not None:
-                    self._lock.release()
-                raise
-        else:
-            self._lock = engine.write_lock()
-            await self._lock.acquire()
-            try:
-                self.connection = _loop_writer(engine)
-                await self.connection.begin(self.transaction_type.value)
-            except BaseException:
+        except BaseException:
+            if self._lock is not None:
                 self._lock.release()
-                raise
+            raise
         self.context = engine.current_transaction.set(self)
         return self
 
@@ -333,14 +332,17 @@ async def read_small(sql: str, *args: Any) -> list[dict[str, Any]]:
         return [dict(row) for row in await db.run_querystring(QueryString(sql, *args))]
     connection = getattr(_small_reads, "connection", None)
     if connection is None:
-        connection = sqlite3.connect(**{**db.connection_kwargs, "check_same_thread": False})
-        connection.execute("PRAGMA foreign_keys = 1")
-        connection.execute(f"PRAGMA cache_size = -{KEPT_CACHE_KIB}")
-        _small_reads.connection = connection
+        connection = _small_reads.connection = _kept_connection(db)
     query, params = QueryString(sql, *args).compile_string(engine_type="sqlite")
     cursor = connection.execute(query, params)
     names = [column[0] for column in cursor.description or ()]  # once, not per row as a row factory would
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+async def read_one(sql: str, *args: Any) -> dict[str, Any] | None:
+    """The first row of a small read, or None."""
+    rows = await read_small(sql, *args)
+    return rows[0] if rows else None
 
 
 def make_engine(database_url: str) -> Engine:

@@ -20,7 +20,7 @@ from app.catalog.tables import (
     ServiceItem,
     ServiceItemEvent,
 )
-from app.db import executemany, read_small, utcnow, write_tx
+from app.db import executemany, read_one, utcnow, write_tx
 from app.errors import NotFound
 from app.registry.tables import Department
 from app.settings import get_settings
@@ -288,8 +288,7 @@ _guides = TTLCache(GUIDE_TTL)
 async def guide(code: str, *, include_withdrawn: bool = False) -> Guide:
     """The item with what its guide shows. A per-worker copy, checked against the item's row on every call
     (one small query instead of five); a department's or material type's renaming shows within GUIDE_TTL."""
-    rows = await read_small("SELECT id, status, version, updated_at FROM service_item WHERE code = {}", code)
-    head = rows[0] if rows else None
+    head = await read_one("SELECT id, status, version, updated_at FROM service_item WHERE code = {}", code)
     if head is None or (head["status"] != "published" and not include_withdrawn):
         raise NotFound()
     return await _guides.get((code, head["id"], head["version"], head["updated_at"], head["status"]),

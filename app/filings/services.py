@@ -13,7 +13,7 @@ from app.audit.services import record_alone
 from app.audit.tables import DataAccess
 from app.cache import TTLCache
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
-from app.db import executemany, read_small, utcnow, write_tx
+from app.db import executemany, read_one, read_small, utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound
 from app.filings import workflow
 from app.filings.forms import Holder, prefill, validate_form
@@ -122,19 +122,18 @@ def _holder_sql(holder: Holder) -> tuple[str, int]:
 
 async def find_draft(user: CurrentUser, item_id: int, holder: Holder) -> dict[str, Any] | None:
     column, value = _holder_sql(holder)
-    rows = await read_small(
+    return await read_one(
         f"SELECT * FROM filing_case WHERE applicant = {{}} AND item = {{}} AND state = 'draft' AND {column} = {{}} "  # noqa: S608 - our own column name
         "ORDER BY id DESC LIMIT 1", user.id, item_id, value)
-    return rows[0] if rows else None
 
 
 async def last_form(item_id: int, holder: Holder) -> dict[str, str] | None:
     """The holder's last filing of the same item (not a draft): its answers prefill the new form."""
     column, value = _holder_sql(holder)
-    rows = await read_small(
+    row = await read_one(
         f"SELECT form_data FROM filing_case WHERE item = {{}} AND state <> 'draft' AND {column} = {{}} "  # noqa: S608 - our own column name
         "ORDER BY id DESC LIMIT 1", item_id, value)
-    return as_json(rows[0]["form_data"]) if rows else None
+    return as_json(row["form_data"]) if row else None
 
 
 # --- materials --------------------------------------------------------------------------------------------------
@@ -267,8 +266,7 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
     material_type = await _material_type_ids(item)
     now = utcnow()
     async with write_tx():  # the key is looked up inside: a double click's second post waits, then finds it
-        found = await read_small("SELECT * FROM filing_case WHERE idempotency_key = {}", key[:43])
-        existing = found[0] if found else None
+        existing = await read_one("SELECT * FROM filing_case WHERE idempotency_key = {}", key[:43])
         if existing is not None:
             if existing["applicant"] != user.id:
                 raise Forbidden()
@@ -372,13 +370,13 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
         "SELECT cm.id, cm.key, cm.reused, m.filename, m.size, t.name AS type_name, m.content_type "
         "FROM case_material cm LEFT JOIN material m ON m.id = cm.material "
         'LEFT JOIN material_type t ON t.id = m.material_type WHERE cm."case" = {} ORDER BY cm.id', case["id"])
-    people = await read_small("SELECT * FROM person WHERE id = {}", case["holder_person"]) \
-        if case["holder_person"] else []
-    entities = await read_small("SELECT * FROM legal_entity WHERE id = {}", case["holder_entity"]) \
-        if case["holder_entity"] else []
-    holder = Holder(person=people[0] if people else None, entity=entities[0] if entities else None)
-    halls = await read_small("SELECT name FROM department WHERE id = {}", case["hall"])
-    hall = halls[0] if halls else None
+    holder = Holder(
+        person=await read_one("SELECT * FROM person WHERE id = {}", case["holder_person"])
+        if case["holder_person"] else None,
+        entity=await read_one("SELECT * FROM legal_entity WHERE id = {}", case["holder_entity"])
+        if case["holder_entity"] else None,
+    )
+    hall = await read_one("SELECT name FROM department WHERE id = {}", case["hall"])
     cal = await workflow.load_calendar()
     from app.bundles.tables import BundleCase  # bundles and certificates build on filings
     from app.certificates.services import for_case
@@ -397,10 +395,10 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
 
 
 async def guide_by_id(item_id: int) -> Guide:
-    rows = await read_small("SELECT code FROM service_item WHERE id = {}", item_id)
-    if not rows:
+    row = await read_one("SELECT code FROM service_item WHERE id = {}", item_id)
+    if row is None:
         raise NotFound()
-    return await guide(rows[0]["code"], include_withdrawn=True)
+    return await guide(row["code"], include_withdrawn=True)
 
 
 async def _refuse_case(user: CurrentUser, case_no: str, ip: str, reason: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from app.accounts.sessions import CurrentUser
 from app.audit.services import record, record_alone
-from app.db import read_small, utcnow, write_tx
+from app.db import read_one, utcnow, write_tx
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.filings.tables import Case, CaseStep, ProxyConsent
 from app.i18n import N_, _
@@ -153,8 +153,7 @@ async def _refuse(case: dict[str, Any], action: str, user: CurrentUser, ip: str,
 
 
 async def load_case(case_no: str) -> dict[str, Any]:
-    rows = await read_small("SELECT * FROM filing_case WHERE case_no = {}", case_no[:20])
-    case = rows[0] if rows else None
+    case = await read_one("SELECT * FROM filing_case WHERE case_no = {}", case_no[:20])
     if case is None or case["state"] == "draft":
         raise NotFound()
     return case
