@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.db import read_one, write_tx
 from app.filings.workflow import FINAL_STATES, OPEN_STATES, OPEN_STATES_SQL, clock_view
 from app.supervision.tables import CaseCard
 from app.workdays.calendar import WorkCalendar, load_calendar
@@ -27,11 +28,6 @@ def color_for(case: dict[str, Any], cal: WorkCalendar, today: date) -> str | Non
         return "red"
     # A same-day item (one working day promised) is not running out of time on the day it is filed.
     return "yellow" if clock.left <= 1 and clock.used >= 1 else None
-
-
-async def _active_card(case_id: int) -> dict[str, Any] | None:
-    rows = await CaseCard.raw('SELECT id, color FROM case_card WHERE "case" = {} AND closed_on IS NULL', case_id)
-    return rows[0] if rows else None
 
 
 async def _show(case: dict[str, Any], color: str | None, card: dict[str, Any] | None, officer: int | None,
@@ -58,7 +54,7 @@ async def _show(case: dict[str, Any], color: str | None, card: dict[str, Any] | 
 async def on_case_transition(case: dict[str, Any], target: str, officer: int | None, today: date) -> None:
     """The case's own card after one of its transitions (inside its transaction). `case` holds the new values;
     `officer` is the acting officer (None for the applicant), who from now on holds the case's card."""
-    card = await _active_card(case["id"])
+    card = await read_one('SELECT id, color FROM case_card WHERE "case" = {} AND closed_on IS NULL', case["id"])
     if card is not None and target in FINAL_STATES:
         await CaseCard.raw("UPDATE case_card SET closed_on = {}, officer = COALESCE({}, officer) WHERE id = {}",
                            today, officer, card["id"])
@@ -72,8 +68,6 @@ async def refresh_cards(today: date) -> int:
     """The job: every open case due by the next working day gets its card, overdue ones turn red, and cards of
     cases that have ended or gained time are closed. Reads only open cases near their due date (partial index)
     and the active cards; returns how many cards changed."""
-    from app.db import write_tx
-
     cal = await load_calendar()
     horizon = cal.add_working_days(today, 1)
     columns = ", ".join(f"c.{c}" for c in _CLOCK_COLUMNS)
