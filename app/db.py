@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
+import string
 import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -86,7 +88,8 @@ def _timestamp_out(value: bytes) -> datetime:
 
 
 def _timestamptz_out(value: bytes) -> datetime:
-    return datetime.fromisoformat(value.decode()).replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(value.decode())
+    return moment if moment.tzinfo is UTC else moment.replace(tzinfo=UTC)
 
 
 def _boolean_out(value: bytes) -> bool:
@@ -333,10 +336,24 @@ async def read_small(sql: str, *args: Any) -> list[dict[str, Any]]:
     connection = getattr(_small_reads, "connection", None)
     if connection is None:
         connection = _small_reads.connection = _kept_connection(db)
-    query, params = QueryString(sql, *args).compile_string(engine_type="sqlite")
-    cursor = connection.execute(query, params)
+    cursor = connection.execute(_sqlite_statement(sql), args)
     names = [column[0] for column in cursor.description or ()]  # once, not per row as a row factory would
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@functools.lru_cache(maxsize=1024)
+def _sqlite_statement(sql: str) -> str:
+    """Piccolo's `raw` template (`{}` for each value, `{{`/`}}` for braces) as an SQLite statement, worked out once
+    per template: what `QueryString.compile_string` does, without parsing the same template on every request."""
+    return "".join(text + ("?" if field is not None else "") for text, field, _, _ in string.Formatter().parse(sql))
+
+
+async def read_small_all(*reads: Coroutine[Any, Any, Any]) -> list[Any]:
+    """Several small reads' results, in order: one after another on SQLite, where each runs right on the event
+    loop and a task per read would only add its own cost; at once on PostgreSQL, each on a pooled connection."""
+    if isinstance(engine(), PooledSQLiteEngine):
+        return [await read for read in reads]
+    return list(await asyncio.gather(*reads))
 
 
 async def read_one(sql: str, *args: Any) -> dict[str, Any] | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -17,6 +18,7 @@ from app.settings import ROOT
 LOCALE = Locale.parse("zh_CN")
 LOCALE_DIR = ROOT / "app" / "locale"
 TIMEZONE = "Asia/Shanghai"
+_ZONE = ZoneInfo(TIMEZONE)
 
 
 @lru_cache(maxsize=1)
@@ -60,9 +62,12 @@ def fmt_date(value: date | None) -> str:
 
 
 def fmt_datetime(value: datetime | None) -> str:
+    """A moment as 2026-11-25 13:45 in China's time (what Babel's yyyy-MM-dd HH:mm gives for zh_CN, a naive value
+    taken as UTC), without Babel's pattern machinery: a page lists dozens."""
     if value is None:
         return ""
-    return format_datetime(value, format="yyyy-MM-dd HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(_ZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def N_(message: str) -> str:

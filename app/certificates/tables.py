@@ -16,7 +16,8 @@ class Certificate(Table):
     cert_no = Varchar(length=32, unique=True)
     certificate_type = ForeignKey(CertificateType, index=True)
     case = ForeignKey(Case, index=True)
-    holder_person = ForeignKey(Person, null=True, index=True)
+    # Indexed with the columns a personal page lists (a later migration's certificate_holder_page).
+    holder_person = ForeignKey(Person, null=True)
     holder_entity = ForeignKey(LegalEntity, null=True, index=True)
     holder_name = Varchar(length=120)
     department = ForeignKey(Department, index=True)

@@ -39,8 +39,10 @@ class Case(Table, tablename="filing_case"):
     item_version = Integer()
     department = ForeignKey(Department, index=True)
     hall = ForeignKey(Department, index=True)
-    applicant = ForeignKey(User, index=True)
-    holder_person = ForeignKey(Person, null=True, index=True)
+    # applicant and holder_person are indexed with the columns a personal page lists (a later migration's
+    # filing_case_applicant_page and filing_case_holder_page), so a holder's cases are read from the index alone.
+    applicant = ForeignKey(User)
+    holder_person = ForeignKey(Person, null=True)
     holder_entity = ForeignKey(LegalEntity, null=True, index=True)
     proxy_consent = ForeignKey(ProxyConsent, null=True)
     # The parent of a bundle's member case (bundles build on filings, hence the lazy reference).

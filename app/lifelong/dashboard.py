@@ -1,13 +1,12 @@
 """The personal page at a glance (/me) and the holder's to-dos (/me/todos): what to do and by when, cases under way,
 newest certificates and messages, the timeline since birth, and services suggested for the holder's profile.
 
-The dashboard is six queries run at once, each on an indexed holder column and LIMITed (the person and their
-children, enterprises, to-dos, cases, certificates, messages); the calendar and the suggested items come from
-per-worker copies."""
+The dashboard is six small queries (run at once on PostgreSQL), each on an indexed holder column and LIMITed (the
+person and their children, enterprises, to-dos, cases, certificates, messages); the calendar and the suggested items
+come from per-worker copies."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +15,7 @@ from app.accounts.sessions import CurrentUser
 from app.cache import TTLCache
 from app.catalog.tables import ServiceItem
 from app.certificates.services import status as certificate_status
-from app.db import read_small
+from app.db import read_small, read_small_all
 from app.filings import workflow
 from app.i18n import N_, _
 from app.lifelong.services import ADULT_AGE, age_on
@@ -62,7 +61,7 @@ SUGGESTIONS_SHOWN = 6
 _items = TTLCache(ITEM_TTL)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: fifty are made per page, and a frozen one sets each field the slow way
 class Event:
     """One line of the timeline."""
 
@@ -124,22 +123,25 @@ TODOS_SQL = (
     "FROM todo t LEFT JOIN legal_entity e ON e.id = t.holder_entity "
     f"WHERE (t.holder_person = {{}} OR t.holder_entity IN ({ACTING_FOR})) "
 )
-_HOLDER_CASES = "FROM filing_case c JOIN service_item i ON i.id = c.item "
-_OF_HOLDER = "WHERE (c.applicant = {} OR c.holder_person = {}) "
 _NO_DATE, _NO_INT = "CAST(NULL AS DATE)", "CAST(NULL AS INTEGER)"  # typed, for PostgreSQL's UNION
+# The newest cases a holder's page lists: those filed by the user and those on the person's page, each the newest
+# first straight from its covering index (filing_case_applicant_page, filing_case_holder_page), merged.
+_NEWEST = ("SELECT id, case_no, state, submitted_at, decided_on, item FROM filing_case WHERE {column} = {{}} "  # noqa: S608 - own names
+           f"AND state <> 'draft' ORDER BY id DESC LIMIT {TIMELINE_LIMIT}")
 # Those under way (through the partial indexes on open cases) with their clocks, and the newest for the timeline
 # (what it words, the clock columns left empty); both as /me/cases lists them: on the person's page, or filed by
 # the user (for an enterprise too).
 CASES_SQL = (
     "SELECT * FROM (SELECT 1 AS under_way, c.id, c.case_no, c.state, c.submitted_at, c.decided_on, c.due_on, "  # noqa: S608 - values bound
     "c.limit_days, c.clock_started_on, c.paused_since, c.paused_days, c.days_used, i.code AS item_code, "
-    f"i.name AS item_name, e.name AS entity_name {_HOLDER_CASES}"
-    f"LEFT JOIN legal_entity e ON e.id = c.holder_entity {_OF_HOLDER}AND c.state IN ({workflow.OPEN_STATES_SQL}) "
-    f"ORDER BY c.id DESC LIMIT {UNDER_WAY_LIMIT}) w UNION ALL "
+    "i.name AS item_name, e.name AS entity_name FROM filing_case c JOIN service_item i ON i.id = c.item "
+    "LEFT JOIN legal_entity e ON e.id = c.holder_entity WHERE (c.applicant = {} OR c.holder_person = {}) "
+    f"AND c.state IN ({workflow.OPEN_STATES_SQL}) ORDER BY c.id DESC LIMIT {UNDER_WAY_LIMIT}) w UNION ALL "
     f"SELECT * FROM (SELECT 0, c.id, c.case_no, c.state, c.submitted_at, c.decided_on, {_NO_DATE}, {_NO_INT}, "
-    f"{_NO_DATE}, {_NO_DATE}, {_NO_INT}, {_NO_INT}, i.code, i.name, CAST(NULL AS VARCHAR) {_HOLDER_CASES}{_OF_HOLDER}"
-    "AND c.state <> 'draft' ORDER BY c.id DESC "
-    f"LIMIT {TIMELINE_LIMIT}) r"
+    f"{_NO_DATE}, {_NO_DATE}, {_NO_INT}, {_NO_INT}, i.code, i.name, CAST(NULL AS VARCHAR) FROM "
+    f"(SELECT a.* FROM ({_NEWEST.format(column='applicant')}) a UNION "
+    f"SELECT h.* FROM ({_NEWEST.format(column='holder_person')}) h ORDER BY id DESC LIMIT {TIMELINE_LIMIT}) c "
+    "JOIN service_item i ON i.id = c.item ORDER BY c.id DESC) r"
 )
 CERTIFICATES_SQL = (
     "SELECT c.cert_no, c.issued_on, c.valid_until, c.state, c.holder_entity, t.name AS type_name, "  # noqa: S608 - values bound
@@ -220,33 +222,36 @@ def timeline_of(person: dict[str, Any], children: list[dict[str, Any]], enterpri
                 limit: int) -> tuple[list[Event], bool]:
     """Life events and records since birth, newest first: the first `limit`, and whether there are more. Only those
     shown are worded (a busy page has a hundred and more candidates for fifty lines)."""
-    # (day, kind, message, its variables, link, state)
-    found: list[tuple[date, str, str, dict[str, str], str, str]] = [
-        (person["birth_date"], "born", N_("You were born"), {}, "", "")]
-    found += [(c["birth_date"], "child", N_("%(name)s was born"), {"name": c["name"]}, f"/me/children/{c['id']}",
-               "") for c in children]
-    found += [(e["established_on"], "enterprise", N_("%(name)s was established"), {"name": e["name"]},
+    # (day, kind, message, the name it words in, link, state)
+    found: list[tuple[date, str, str, str, str, str]] = [
+        (person["birth_date"], "born", N_("You were born"), "", "", "")]
+    found += [(c["birth_date"], "child", N_("%(name)s was born"), c["name"], f"/me/children/{c['id']}", "")
+              for c in children]
+    found += [(e["established_on"], "enterprise", N_("%(name)s was established"), e["name"],
                f"/enterprise/{e['uscc']}", "") for e in enterprises]
     for c in cases:
         link = f"/cases/{c['case_no']}"
         if c["submitted_at"] is not None:
-            found.append((local_date(c["submitted_at"]), "filed", N_("Filed: %(item)s"), {"item": c["item_name"]},
-                          link, ""))
+            found.append((local_date(c["submitted_at"]), "filed", N_("Filed: %(name)s"), c["item_name"], link, ""))
         if c["decided_on"] is not None and c["state"] in workflow.FINAL_STATES:
-            found.append((c["decided_on"], "decided", N_("%(item)s: %(state)s"), {"item": c["item_name"]}, link,
-                          c["state"]))
-    found += [(c["issued_on"], "certificate", N_("Certificate issued: %(name)s"), {"name": c["type_name"]},
-               "/me/certificates", "") for c in certificates]
+            found.append((c["decided_on"], "decided", N_("%(name)s: %(state)s"), c["item_name"], link, c["state"]))
+    found += [(c["issued_on"], "certificate", N_("Certificate issued: %(name)s"), c["type_name"], "/me/certificates",
+               "") for c in certificates]
     found.sort(key=lambda e: (e[0], TIMELINE_ORDER[e[1]]), reverse=True)
-    events = [Event(day, kind, _(message, **variables, **({"state": workflow.state_label(state)} if state else {})),
-                    link, state, new_year=i == 0 or day.year != found[i - 1][0].year)
-              for i, (day, kind, message, variables, link, state) in enumerate(found[:limit])]
+    texts: dict[str, str] = {}  # each message translated once a page
+    events: list[Event] = []
+    year = 0
+    for day, kind, message, name, link, state in found[:limit]:
+        text = texts.get(message) or texts.setdefault(message, _(message))
+        title = text % ({"name": name, "state": workflow.state_label(state)} if state else {"name": name})
+        events.append(Event(day, kind, title, link, state, new_year=day.year != year))
+        year = day.year
     return events, len(found) > limit
 
 
 async def dashboard(user: CurrentUser, today: date) -> Dashboard:
     """Everything /me shows for an activated citizen (`user.person_id` is set)."""
-    family, enterprises, todos, cases, certificates, notifications, cal = await asyncio.gather(
+    family, enterprises, todos, cases, certificates, notifications, cal = await read_small_all(
         read_small(FAMILY_SQL, user.person_id, user.person_id),
         read_small(ENTERPRISES_SQL, user.id, today),
         todos_of(user, today, open_only=True, limit=TODOS_LIMIT),
