@@ -33,7 +33,17 @@ from typing import Any
 
 import httpx
 
-from bench.search import free_port, fresh_var_dir, pct, print_table, start_server, stop_server, summary
+from bench.search import (
+    busy_line,
+    cpu_seconds,
+    free_port,
+    fresh_var_dir,
+    pct,
+    print_table,
+    start_server,
+    stop_server,
+    summary,
+)
 
 ITEM_CODE = "440402-GA-006"  # 无犯罪记录证明开具: persons, five form fields, ID card from the library
 CITIZENS = 64
@@ -204,7 +214,8 @@ async def login_all(base: str, citizens: list[dict[str, Any]], n: int) -> list[h
 
 
 async def submissions(clients: list[httpx.AsyncClient], citizens: list[dict[str, Any]],
-                      seconds: float) -> dict[str, Any]:
+                      seconds: float, server_pid: int | None = None) -> dict[str, Any]:
+    """`clients` citizens looping GET apply + POST submit for `seconds`; with `server_pid`, who was busy."""
     post_ms: list[float] = []
     trip_ms: list[float] = []
     get_ms: list[float] = []
@@ -240,16 +251,19 @@ async def submissions(clients: list[httpx.AsyncClient], citizens: list[dict[str,
             trip_ms.append((t2 - t0) * 1000)
             created[i].append(location.removeprefix("/cases/"))
 
+    server_cpu, client_cpu = cpu_seconds(server_pid) if server_pid else 0.0, time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(len(clients))))
     elapsed = time.perf_counter() - started
+    busy = busy_line(cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, elapsed,
+                     len(post_ms)) if server_pid else ""
     return {"post_ms": post_ms, "trip_ms": trip_ms, "get_ms": get_ms, "errors": errors, "created": created,
-            "elapsed": elapsed}
+            "elapsed": elapsed, "busy": busy.replace("/request", "/submission")}
 
 
-async def concurrent_gets(clients: list[httpx.AsyncClient], paths: list[list[str]]) -> tuple[list[float], float,
-                                                                                                list[str]]:
-    """Each client requests its own list of paths; latencies (ms), req/s, errors."""
+async def concurrent_gets(clients: list[httpx.AsyncClient], paths: list[list[str]],
+                          server_pid: int) -> tuple[list[float], float, list[str], str]:
+    """Each client requests its own list of paths; latencies (ms), req/s, errors, who was busy."""
     times: list[float] = []
     errors: list[str] = []
 
@@ -262,13 +276,17 @@ async def concurrent_gets(clients: list[httpx.AsyncClient], paths: list[list[str
                 errors.append(f"GET {path}: {r.status_code}")
 
     await asyncio.gather(*(c.get(p[0]) for c, p in zip(clients, paths, strict=True)))  # warm
+    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker(c, p) for c, p in zip(clients, paths, strict=True)))
-    return times, len(times) / (time.perf_counter() - started), errors
+    elapsed = time.perf_counter() - started
+    busy = busy_line(cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, elapsed, len(times))
+    return times, len(times) / elapsed, errors, busy
 
 
-async def sequential_gets(client: httpx.AsyncClient, paths: list[str]) -> tuple[list[float], float, list[str]]:
-    return await concurrent_gets([client], [paths])
+async def sequential_gets(client: httpx.AsyncClient, paths: list[str],
+                          server_pid: int) -> tuple[list[float], float, list[str], str]:
+    return await concurrent_gets([client], [paths], server_pid)
 
 
 # --- the run -------------------------------------------------------------------------------------------------
@@ -293,7 +311,7 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
         clients = await login_all(base, citizens, args.clients)
         await asyncio.gather(*(c.get("/healthz") for c in clients))
         print(f"logged in {len(clients)} citizens", flush=True)
-        sub = await submissions(clients, citizens, args.seconds)
+        sub = await submissions(clients, citizens, args.seconds, proc.pid)
         n_ok = len(sub["post_ms"])
         rps = n_ok / sub["elapsed"]
         print(f"\nsubmissions: {args.clients} clients for {sub['elapsed']:.1f}s: {n_ok} submitted (303), "
@@ -301,6 +319,7 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
         print(f"  GET  apply       {summary(sub['get_ms'])}")
         print(f"  POST submit      {summary(sub['post_ms'])}")
         print(f"  apply+submit     {summary(sub['trip_ms'])}")
+        print(f"  {sub['busy']}")
         for e in sub["errors"][:5]:
             print(f"  error: {e}")
         after = db_counts(db_path)
@@ -317,12 +336,12 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
         if not active:
             raise SystemExit("no case was submitted: nothing to read")
         cl, ps = [a[0] for a in active], [a[1] for a in active]
-        case_c = await concurrent_gets(cl, ps)
-        base_c = await concurrent_gets(cl, [["/bench/baseline"] * reps for _ in cl])
+        case_c = await concurrent_gets(cl, ps, proc.pid)
+        base_c = await concurrent_gets(cl, [["/bench/baseline"] * reps for _ in cl], proc.pid)
         n_seq = args.seq_reps
         seq_paths = [ps[0][k % len(ps[0])] for k in range(n_seq)]
-        case_s = await sequential_gets(cl[0], seq_paths)
-        base_s = await sequential_gets(cl[0], ["/bench/baseline"] * n_seq)
+        case_s = await sequential_gets(cl[0], seq_paths, proc.pid)
+        base_s = await sequential_gets(cl[0], ["/bench/baseline"] * n_seq, proc.pid)
     finally:
         for c in clients:
             await c.aclose()
@@ -330,9 +349,10 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
     print(f"  server stopped (exit {proc.returncode})")
     nc = len(cl)
     print(f"\ncase page vs baseline ({nc} clients x {reps}; sequential x {n_seq}, one keep-alive connection)")
-    for label, (times, r, errs) in ((f"case     x{nc}", case_c), (f"baseline x{nc}", base_c),
-                                    ("case     seq", case_s), ("baseline seq", base_s)):
+    for label, (times, r, errs, busy) in ((f"case     x{nc}", case_c), (f"baseline x{nc}", base_c),
+                                          ("case     seq", case_s), ("baseline seq", base_s)):
         print(f"  {label:14s} {summary(times)}  {r:7.1f} req/s  errors {len(errs)}")
+        print(f"  {'':14s} {busy}")
     print(f"  case/baseline, {nc} clients: p95 {pct(case_c[0], 95) / pct(base_c[0], 95):.2f}x, "
           f"throughput {case_c[1] / base_c[1]:.2f}x")
     print(f"  case/baseline, sequential: p50 {pct(case_s[0], 50) / pct(base_s[0], 50):.2f}x, "

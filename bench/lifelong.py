@@ -45,7 +45,9 @@ import httpx
 
 from bench.filing import Row
 from bench.search import (
+    busy_line,
     captured_statements,
+    cpu_seconds,
     free_port,
     fresh_var_dir,
     pct,
@@ -581,16 +583,22 @@ class Phase:
     errors: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     size: int = 0
+    server_cpu: float = 0.0  # CPU seconds the server process used while the clock ran
+    client_cpu: float = 0.0  # and this process, the load generator
 
     @property
     def rps(self) -> float:
         return len(self.times) / self.elapsed if self.elapsed else float("nan")
 
+    def cpu_line(self) -> str:
+        return busy_line(self.server_cpu, self.client_cpu, self.elapsed, len(self.times))
+
 
 async def load(base: str, path: str, tokens: list[str], clients: int, seconds: float, rng: random.Random,
-               phase: Phase, marker: str = "") -> None:
+               phase: Phase, marker: str = "", server_pid: int | None = None) -> None:
     """`clients` keep-alive connections, each requesting `path` as a random citizen (their session cookie)
-    until the time is up; a response other than 200 (or without `marker`) is an error."""
+    until the time is up; a response other than 200 (or without `marker`) is an error. With `server_pid`, the
+    CPU time the server and this process used meanwhile is added to the phase."""
     from app.accounts.sessions import SESSION_COOKIE
 
     stop_at = time.perf_counter() + seconds
@@ -614,16 +622,21 @@ async def load(base: str, path: str, tokens: list[str], clients: int, seconds: f
     conns = [httpx.AsyncClient(base_url=base, timeout=60, limits=limits) for _ in range(clients)]
     try:
         await asyncio.gather(*(c.get("/healthz") for c in conns))  # connections open before the clock starts
+        server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
+        client_cpu = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in conns))
         phase.elapsed += time.perf_counter() - started
+        phase.client_cpu += time.process_time() - client_cpu
+        if server_pid:
+            phase.server_cpu += cpu_seconds(server_pid) - server_cpu
     finally:
         for c in conns:
             await c.aclose()
 
 
 async def http_run(args: argparse.Namespace, base: str, db_path: Path, tokens: list[str],
-                   warm: list[str]) -> tuple[dict[str, Phase], int]:
+                   warm: list[str], server_pid: int) -> tuple[dict[str, Phase], int]:
     """The measured phases; and how many session writes (`last_seen`) fell inside them."""
     rng = random.Random(args.seed + 1)
     phases = {name: Phase() for name in ("me", "baseline", "me seq", "baseline seq")}
@@ -639,7 +652,8 @@ async def http_run(args: argparse.Namespace, base: str, db_path: Path, tokens: l
                                          ("/bench/baseline", args.clients, half, "baseline")] * 2 + [
                                             ("/me", 1, seq, "me seq"), ("/bench/baseline", 1, seq, "baseline seq")] * 2:
         since = refresh_sessions(db_path)
-        await load(base, path, tokens, clients, seconds, rng, phases[name], 'id="under-way"' if path == "/me" else "")
+        await load(base, path, tokens, clients, seconds, rng, phases[name], 'id="under-way"' if path == "/me" else "",
+                   server_pid=server_pid)
         touched += touched_since(db_path, since)
     return phases, touched
 
@@ -764,7 +778,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
     proc = start_server(var_dir, port)
     try:
         load_before = os.getloadavg()
-        phases, touched = asyncio.run(http_run(args, base, db_path, tokens, warm))
+        phases, touched = asyncio.run(http_run(args, base, db_path, tokens, warm, proc.pid))
         load_after = os.getloadavg()
         if args.profile:
             refresh_sessions(db_path)
@@ -780,10 +794,14 @@ def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
     for label, p in (("/me", me), ("/bench/baseline", bl), ("/me seq", me_s), ("/bench/baseline seq", bl_s)):
         print(f"  {label:20s} {summary(p.times)}  {p.rps:7.1f} req/s  {p.size / max(1, len(p.times)) / 1000:5.1f} KB"
               f"  errors {len(p.errors)}")
+        print(f"  {'':20s} {p.cpu_line()}")
         for e in Counter(p.errors).most_common(3):
             print(f"    error x{e[1]}: {e[0]}")
     print(f"  /me throughput / baseline throughput: {ratio:.2f} ({me.rps:.1f} / {bl.rps:.1f} req/s); sequential "
           f"{me_s.rps / bl_s.rps:.2f}; session writes (last_seen) during the phases: {touched}")
+    cpu_ratio = (bl.server_cpu / max(1, len(bl.times))) / max(1e-9, me.server_cpu / max(1, len(me.times)))
+    print(f"  server CPU per request, baseline / /me, {args.clients} clients: {cpu_ratio:.2f} (the throughput ratio "
+          "one saturated server core would give)")
     distinct = "all" if len(me.times) >= len(tokens) else "at most"
     print(f"  /me requests {len(me.times):,} over {len(tokens):,} citizens ({distinct} chosen at random per request)")
 

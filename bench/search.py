@@ -365,6 +365,20 @@ def folder_mb(var_dir: Path) -> float:
 
 # --- HTTP ----------------------------------------------------------------------------------------------------
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far, from Linux's /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_line(server_cpu: float, client_cpu: float, elapsed: float, requests: int) -> str:
+    """Who was busy during a phase: the server's CPU per request and both processes' share of one core. A
+    load generator near 100% means the figure measured it, not only the server."""
+    secs = max(elapsed, 1e-9)
+    return (f"server {1000 * server_cpu / max(1, requests):.2f} ms CPU/request, busy {server_cpu / secs:.0%} of a "
+            f"core; load generator busy {client_cpu / secs:.0%}")
+
+
 def start_server(var_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "YIWANG_VAR_DIR": str(var_dir), "YIWANG_BENCH_BASELINE": "1"}
     env.pop("DATABASE_URL", None)
