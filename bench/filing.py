@@ -7,7 +7,8 @@ holding every material type of the item in their library (免提交, no upload),
 (raw executemany) so the tables are not empty. Then `python -m app serve --workers 1`, one logged-in
 httpx client per citizen, `--clients` of them looping GET /services/{code}/apply + POST action=submit for
 `--seconds`; afterwards the database must hold exactly one new submitted case per 303 and no drafts.
-Then GET /cases/{case_no} of the new cases and /bench/baseline, concurrently and sequentially.
+Then GET /cases/{case_no} of the new cases and /bench/baseline, concurrently and sequentially, through lean
+keep-alive connections (bench.search.LeanGet) so that the server, not the load generator, sets the pace.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 import httpx
 
 from bench.search import (
+    LeanGet,
     busy_line,
     cpu_seconds,
     free_port,
@@ -261,32 +263,33 @@ async def submissions(clients: list[httpx.AsyncClient], citizens: list[dict[str,
             "elapsed": elapsed, "busy": busy.replace("/request", "/submission")}
 
 
-async def concurrent_gets(clients: list[httpx.AsyncClient], paths: list[list[str]],
+async def concurrent_gets(base: str, cookies: list[str], paths: list[list[str]],
                           server_pid: int) -> tuple[list[float], float, list[str], str]:
-    """Each client requests its own list of paths; latencies (ms), req/s, errors, who was busy."""
+    """One lean keep-alive connection per Cookie header, each requesting its own list of paths; latencies (ms),
+    req/s, errors, who was busy."""
     times: list[float] = []
     errors: list[str] = []
+    conns = [LeanGet(base) for _ in cookies]
 
-    async def worker(client: httpx.AsyncClient, mine: list[str]) -> None:
+    async def worker(client: LeanGet, cookie: str, mine: list[str]) -> None:
         for path in mine:
             t = time.perf_counter()
-            r = await client.get(path)
+            status, _, _ = await client.get(path, {"Cookie": cookie})
             times.append((time.perf_counter() - t) * 1000)
-            if r.status_code != 200:
-                errors.append(f"GET {path}: {r.status_code}")
+            if status != 200:
+                errors.append(f"GET {path}: {status}")
 
-    await asyncio.gather(*(c.get(p[0]) for c, p in zip(clients, paths, strict=True)))  # warm
-    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(c, p) for c, p in zip(clients, paths, strict=True)))
-    elapsed = time.perf_counter() - started
+    try:
+        await asyncio.gather(*(c.get(p[0], {"Cookie": k}) for c, k, p in zip(conns, cookies, paths, strict=True)))
+        server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c, k, p) for c, k, p in zip(conns, cookies, paths, strict=True)))
+        elapsed = time.perf_counter() - started
+    finally:
+        for c in conns:
+            await c.aclose()
     busy = busy_line(cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, elapsed, len(times))
     return times, len(times) / elapsed, errors, busy
-
-
-async def sequential_gets(client: httpx.AsyncClient, paths: list[str],
-                          server_pid: int) -> tuple[list[float], float, list[str], str]:
-    return await concurrent_gets([client], [paths], server_pid)
 
 
 # --- the run -------------------------------------------------------------------------------------------------
@@ -296,6 +299,7 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
     print(f"data folder: {var_dir}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     import app.main  # noqa: F401 - load the whole app before others' edits land mid-run
+    from app.accounts.sessions import SESSION_COOKIE
 
     citizens = await seed(var_dir, args.cases)
     db_path = var_dir / "yiwang.sqlite3"
@@ -335,13 +339,14 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
         active = [(c, p) for c, p in zip(clients, paths, strict=True) if p]
         if not active:
             raise SystemExit("no case was submitted: nothing to read")
-        cl, ps = [a[0] for a in active], [a[1] for a in active]
-        case_c = await concurrent_gets(cl, ps, proc.pid)
-        base_c = await concurrent_gets(cl, [["/bench/baseline"] * reps for _ in cl], proc.pid)
+        cl = [f"{SESSION_COOKIE}={a[0].cookies.get(SESSION_COOKIE)}" for a in active]
+        ps = [a[1] for a in active]
+        case_c = await concurrent_gets(base, cl, ps, proc.pid)
+        base_c = await concurrent_gets(base, cl, [["/bench/baseline"] * reps for _ in cl], proc.pid)
         n_seq = args.seq_reps
         seq_paths = [ps[0][k % len(ps[0])] for k in range(n_seq)]
-        case_s = await sequential_gets(cl[0], seq_paths, proc.pid)
-        base_s = await sequential_gets(cl[0], ["/bench/baseline"] * n_seq, proc.pid)
+        case_s = await concurrent_gets(base, cl[:1], [seq_paths], proc.pid)
+        base_s = await concurrent_gets(base, cl[:1], [["/bench/baseline"] * n_seq], proc.pid)
     finally:
         for c in clients:
             await c.aclose()

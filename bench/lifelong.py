@@ -41,10 +41,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.filing import Row
 from bench.search import (
+    LeanGet,
     busy_line,
     captured_statements,
     cpu_seconds,
@@ -603,23 +602,22 @@ async def load(base: str, path: str, tokens: list[str], clients: int, seconds: f
 
     stop_at = time.perf_counter() + seconds
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: LeanGet) -> None:
         while time.perf_counter() < stop_at:
             token = tokens[rng.randrange(len(tokens))]
             t = time.perf_counter()
             try:
-                r = await client.get(path, headers={"Cookie": f"{SESSION_COOKIE}={token}"})
-            except httpx.HTTPError as exc:
+                status, headers, body = await client.get(path, {"Cookie": f"{SESSION_COOKIE}={token}"})
+            except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
                 phase.errors.append(f"GET {path}: {type(exc).__name__} {exc}")
+                await client.aclose()
                 continue
             phase.times.append((time.perf_counter() - t) * 1000)
-            client.cookies.clear()  # the next request is another citizen's
-            phase.size += len(r.content)
-            if r.status_code != 200 or marker not in r.text:
-                phase.errors.append(f"GET {path}: {r.status_code} {r.headers.get('location', '')}")
+            phase.size += len(body)
+            if status != 200 or marker.encode() not in body:
+                phase.errors.append(f"GET {path}: {status} {headers.get('location', '')}")
 
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    conns = [httpx.AsyncClient(base_url=base, timeout=60, limits=limits) for _ in range(clients)]
+    conns = [LeanGet(base) for _ in range(clients)]
     try:
         await asyncio.gather(*(c.get("/healthz") for c in conns))  # connections open before the clock starts
         server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
