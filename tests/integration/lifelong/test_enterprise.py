@@ -81,11 +81,9 @@ async def test_legal_rep_grants_and_revokes_an_agent(client):
     assert row.role == "agent" and row.expires_on == date.fromisoformat(until)
 
     # The agent sees the page but cannot manage members.
-    from litestar.testing import AsyncTestClient
+    from tests.conftest import app_client
 
-    from app.main import create_app
-
-    async with AsyncTestClient(app=create_app(), base_url="http://testserver.local") as agent_client:
+    async with app_client() as agent_client:
         await f.login(agent_client, agent_user.mobile)
         assert "经办人" in (await agent_client.get(f"/enterprise/{ent.uscc}")).text
         refused = await f.post(agent_client, f"/enterprise/{ent.uscc}/members/{row.id}/revoke")
