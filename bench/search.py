@@ -47,6 +47,11 @@ QUERIES_4 = (
 )
 
 
+# A table row: figure, target, measured, PASS/FAIL/info (True/False/None) and, where the run measured the bare page
+# too, the figure against it ("vs baseline"). Modules write 4-tuples where there is nothing to compare.
+Row = tuple[str, str, str, bool | None] | tuple[str, str, str, bool | None, str]
+
+
 # --- small helpers -----------------------------------------------------------------------------------------
 
 def pct(values: Sequence[float], p: float) -> float:
@@ -504,8 +509,8 @@ def search_paths(queries: Sequence[str], reps: int, seed: int) -> list[str]:
 
 # --- the run -------------------------------------------------------------------------------------------------
 
-async def run(args: argparse.Namespace, var_dir: Path) -> list[tuple[str, str, str, bool | None]]:
-    table: list[tuple[str, str, str, bool | None]] = []
+async def run(args: argparse.Namespace, var_dir: Path) -> list[Row]:
+    table: list[Row] = []
     # Load the whole app now: files edited while the benchmark runs must not mix with those already loaded.
     import app.main  # noqa: F401
     from app.__main__ import migrate
@@ -633,7 +638,8 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[tuple[str, str, s
     for label in ("2-char", "4-char"):
         times = http[label][0]
         table.append((f"HTTP /services?q= p95, {label}, sequential", f"< {TARGET_P95_MS:.0f} ms",
-                      f"{pct(times, 95):.2f} ms", pct(times, 95) < TARGET_P95_MS))
+                      f"{pct(times, 95):.2f} ms", pct(times, 95) < TARGET_P95_MS,
+                      f"p95 {pct(times, 95) / pct(b_times, 95):.1f}x its {pct(b_times, 95):.2f} ms"))
     table.append(("HTTP /bench/baseline p95, sequential", "—", f"{pct(b_times, 95):.2f} ms", None))
     table.append((f"HTTP search p95, {args.clients} clients", "—", f"{pct(c_times, 95):.2f} ms", None))
     table.append(("search/baseline throughput, sequential", "—", f"{seq_search_rps / b_rps:.2f}x "
@@ -643,18 +649,22 @@ async def run(args: argparse.Namespace, var_dir: Path) -> list[tuple[str, str, s
     return table
 
 
-def print_table(rows: list[tuple[str, str, str, bool | None]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    head = ("figure", "target", "measured")
-    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
+def print_table(rows: Sequence[Row]) -> None:
+    """The run's table; with YIWANG_BENCH_ROWS set (bench/run), its rows are also appended there as JSON."""
+    full = [(*r, "") if len(r) == 4 else r for r in rows]
+    head = ("figure", "target", "measured", "vs baseline")
+    widths = [max([len(h)] + [len(r[i]) for r in full]) for i, h in enumerate(head)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False))
 
     print("\n" + line(head) + "  result")
     print("  ".join("-" * w for w in widths) + "  ------")
-    for figure, target, measured, ok in rows:
-        print(line((figure, target, measured)) + "  " + {True: "PASS", False: "FAIL", None: "info"}[ok])
+    for figure, target, measured, ok, ratio in full:
+        print(line((figure, target, measured, ratio or "")) + "  " + {True: "PASS", False: "FAIL", None: "info"}[ok])
+    if out := os.environ.get("YIWANG_BENCH_ROWS"):
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(json.dumps([list(r) for r in full], ensure_ascii=False) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
