@@ -78,6 +78,10 @@ async def test_a_citizen_from_registration_to_a_verified_certificate(db, live_se
     # Register and activate the personal page against the registry.
     await citizen.go("/")
     await page.get_by_role("link", name="注册", exact=True).first.click()
+    register = page.locator(".user-nav").get_by_role("link", name="注册")
+    await register.hover()  # where the pointer rests after that click: the words must stay readable
+    ink, paper = await register.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert ink != paper
     await page.get_by_label("手机号码").fill("13700000011")
     await page.get_by_label("称呼").fill("小林")
     await page.get_by_label("密码", exact=True).fill(PASSWORD)
