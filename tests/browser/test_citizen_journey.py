@@ -51,8 +51,10 @@ async def officer_acts(s: Screen, queue: str, case_no: str, button: str, opinion
     await s.go("/office")
     await s.page.get_by_role("link", name=queue).click()
     row = s.page.locator("tr", has_text=case_no)
-    assert "林**" in await row.inner_text() and "剩余 5 个工作日" in await row.inner_text()  # the name masked
-    await row.get_by_role("link", name=case_no).click()
+    assert "林**" in await row.inner_text()  # the name masked
+    await s.reachable(row.get_by_text("剩余 5 个工作日"))  # on a phone too, without scrolling the table sideways
+    await s.shot(f"citizen-{step}-queue")
+    await (await s.reachable(row.get_by_role("link", name=case_no))).click()
     await s.page.get_by_role("heading", name="户口迁移").wait_for()
     await s.shot(f"citizen-{step}-case")
     if opinion:
