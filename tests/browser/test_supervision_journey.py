@@ -50,7 +50,7 @@ async def test_a_supervisor_follows_a_red_card_to_the_overdue_case(db, client, l
     await log_in(s, supervisor.mobile)
     await (await s.reachable(page.get_by_role("link", name="电子监察", exact=True))).click()
     await page.get_by_role("heading", name="电子监察", level=1).wait_for()
-    red_tile = page.locator(".tile-red")
+    red_tile = await s.reachable(page.locator(".tile-red"))
     assert (await red_tile.inner_text()).split() == ["在办红牌", "1"]
     await s.shot("supervisor-01-dashboard")
 
@@ -63,6 +63,8 @@ async def test_a_supervisor_follows_a_red_card_to_the_overdue_case(db, client, l
     assert await rows.count() == 1
     row = await rows.first.inner_text()
     assert late.case_no in row and "红牌" in row and "已超期 3 个工作日" in row
+    await s.reachable(rows.first.get_by_text("已超期 3 个工作日"))
+    await s.reachable(rows.first.get_by_text("红牌", exact=True))
     assert in_time.case_no not in await page.inner_text("#cases")
     await s.shot("supervisor-02-department")
 
