@@ -114,7 +114,7 @@ async def access_log_of(entity_id: int, limit: int = LIST_LIMIT) -> list[dict[st
 @dataclass(frozen=True)
 class AnnualReport:
     """This year's annual report: `state` is filed | in_progress | due | overdue | not_filed (the catalogue has
-    no annual report item, so only the deadline is known)."""
+    no annual report item, so only the deadline is known) | not_owed (established this year: nothing to report)."""
 
     state: str
     due_on: date
@@ -145,8 +145,10 @@ def annual_report_state(case: dict[str, Any] | None, today: date) -> str:
     return "due" if today <= date(today.year, *ANNUAL_REPORT_DUE) else "overdue"
 
 
-async def annual_report(entity_id: int, today: date) -> AnnualReport:
+async def annual_report(entity_id: int, today: date, established_on: date | None = None) -> AnnualReport:
     due_on = date(today.year, *ANNUAL_REPORT_DUE)
+    if established_on is not None and established_on.year >= today.year:
+        return AnnualReport(state="not_owed", due_on=due_on)  # as the reminder rule: registered before this year
     item = await annual_report_item()
     if item is None:
         return AnnualReport(state="not_filed", due_on=due_on)
@@ -192,7 +194,7 @@ async def enterprise_page(member: Membership, today: date) -> EnterprisePage:
         certificates=await certificates.of_entity(entity_id),
         cases=await cases_of_holder(entity_id=entity_id, today=today),
         bundle_cases=await bundle_cases_of(entity_id),
-        annual_report=await annual_report(entity_id, today),
+        annual_report=await annual_report(entity_id, today, member.entity.established_on),
         todos=await open_todos(entity_id=entity_id),
         materials=await materials_of(entity_id, today),
         access_log=await access_log_of(entity_id),

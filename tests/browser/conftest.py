@@ -38,7 +38,9 @@ def live_server() -> Iterator[str]:
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT,
+            # Its own process and loop: it keeps a PostgreSQL pool, as in production (the tests' 0 is for the
+            # in-process test client only).
+            cwd=ROOT, env={**os.environ, "YIWANG_DB_POOL_SIZE": "4"}, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -227,6 +227,21 @@ async def test_the_page_shows_each_annual_report_state(client):
     assert f"已报送（{year}年1月9日）" in page and "/apply?as=" not in page
 
 
+async def test_a_firm_set_up_this_year_owes_no_report_for_last_year(client):
+    # As the reminder rule: only enterprises registered before 1 January report on the year before.
+    await _catalogue()
+    rep_user, entity = await _enterprise()
+    today = local_today()
+    await LegalEntity.update({LegalEntity.established_on: date(today.year, 1, 1)}).where(LegalEntity.id == entity.id)
+    assert (await enterprise.annual_report(entity.id, today, date(today.year, 1, 1))).state == "not_owed"
+    assert (await enterprise.annual_report(entity.id, today, date(today.year - 1, 12, 31))).state in ("due", "overdue")
+    await f.login(client, rep_user.mobile)
+    page = (await client.get(f"/enterprise/{entity.uscc}")).text
+    assert "无需报送（本年度新设立）" in page
+    assert f"首份年报（{today.year}年度）于{today.year + 1}年1月1日至6月30日报送。" in page
+    assert "逾期未报" not in page and "/apply?as=" not in page
+
+
 async def test_an_agent_whose_authorisation_ended_yesterday_is_refused(client):
     # "Yesterday" in Beijing: between midnight and 08:00 there the UTC date is still the day before.
     await _catalogue()
