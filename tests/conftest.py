@@ -20,6 +20,12 @@ os.environ["YIWANG_SECRET"] = "test-secret-not-for-production-0123456789"
 os.environ.pop("YIWANG_SECURE_COOKIES", None)
 # The `db` fixture keeps the pool (in the test's event loop); the app's own startup must not start another.
 os.environ["YIWANG_DB_POOL_SIZE"] = "0"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a `python -m app` process a test starts (a server, a CLI command): the tests' own, with a
+    PostgreSQL pool of its own as in production, since the in-process setting above is for the test's loop."""
+    return {**os.environ, "YIWANG_DB_POOL_SIZE": "4", **extra}
 os.environ["YIWANG_JOBS_INTERVAL_MINUTES"] = "0"  # tests run jobs themselves
 
 

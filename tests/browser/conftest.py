@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from app.settings import ROOT
+from tests.conftest import process_env
 
 CHROMIUM = os.environ.get("YIWANG_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / os.environ.get("YIWANG_TEST_ENGINE", "sqlite")
@@ -40,7 +41,7 @@ def live_server() -> Iterator[str]:
             [sys.executable, "-m", "app", "serve", "--port", str(port)],
             # Its own process and loop: it keeps a PostgreSQL pool, as in production (the tests' 0 is for the
             # in-process test client only).
-            cwd=ROOT, env={**os.environ, "YIWANG_DB_POOL_SIZE": "4"}, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=process_env(), stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,6 +15,7 @@ from app.catalog.tables import MaterialType, SearchGram, ServiceItem, ServiceIte
 from app.demo import seed_departments
 from app.settings import ROOT
 from tests.catalog_fixture import catalogue
+from tests.conftest import process_env
 
 pytestmark = pytest.mark.anyio
 
@@ -70,7 +71,8 @@ async def test_every_error_is_reported_with_its_location_and_nothing_changes(dep
 
 
 async def run_cli(*args: str):
-    return await anyio.run_process([sys.executable, "-m", "app", "catalog", *args], cwd=ROOT, check=False)
+    return await anyio.run_process([sys.executable, "-m", "app", "catalog", *args], cwd=ROOT, check=False,
+                                   env=process_env())
 
 
 async def test_cli_import_reports_errors_and_exit_code(departments, tmp_path):
