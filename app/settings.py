@@ -34,7 +34,7 @@ class Settings:
     bench_baseline: bool
     public_url: str
     jobs_interval_minutes: int  # 0: no in-process jobs (an operator runs `python -m app jobs run`)
-    jobs_on_queue: bool  # the scheduled jobs run from the PostgreSQL queue's worker, not in the server
+    jobs_on_queue: bool  # the scheduled jobs run from the queue's worker, not in the server (PostgreSQL only)
     jobs_cron: str  # when the queue's worker defers each scheduled job (cron, an optional 6th field in seconds)
     storage: str  # "local" (files under materials_dir) or "s3" (an S3-compatible bucket)
     materials_dir: Path
@@ -86,7 +86,7 @@ def get_settings() -> Settings:
         bench_baseline=_bool("YIWANG_BENCH_BASELINE", False),
         public_url=os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000"),
         jobs_interval_minutes=int(os.environ.get("YIWANG_JOBS_INTERVAL_MINUTES", "60")),
-        jobs_on_queue=_bool("YIWANG_JOBS_QUEUE", not database_url.startswith("sqlite")),
+        jobs_on_queue=_bool("YIWANG_JOBS_QUEUE", True) and not database_url.startswith("sqlite"),
         jobs_cron=os.environ.get("YIWANG_JOBS_CRON", "0 * * * *"),
         storage=os.environ.get("YIWANG_STORAGE", "local").strip().lower(),
         materials_dir=Path(os.environ.get("YIWANG_MATERIALS_DIR") or var_dir / "materials").resolve(),
