@@ -162,8 +162,8 @@ def uvicorn_log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["default"]["fmt"] = LOG_FORMAT.replace("%(levelname)s", "%(levelprefix)s")
-    config["formatters"]["access"]["fmt"] = ("%(asctime)s pid=%(process)d %(levelprefix)s %(client_addr)s - "
+    config["formatters"]["default"]["fmt"] = LOG_FORMAT
+    config["formatters"]["access"]["fmt"] = ("%(asctime)s pid=%(process)d %(levelname)s %(name)s: %(client_addr)s - "
                                              '"%(request_line)s" %(status_code)s')
     return config
 

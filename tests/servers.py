@@ -57,15 +57,17 @@ def process(args: list[str], log: Path, env: dict[str, str] | None = None) -> It
 
 
 @contextmanager
-def s3_server(folder: Path) -> Iterator[str]:
-    """moto's S3-compatible server on a free loopback port (a third-party stand-in for S3): its endpoint URL."""
+def s3_server(folder: Path, *, wait: bool = True) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """moto's S3-compatible server on a free loopback port (a third-party stand-in for S3): its endpoint URL and
+    process, up unless `wait` is False (then `wait_until_up(url, proc, folder / "s3.log")` before using it)."""
     port = free_port()
     log = folder / "s3.log"
     moto = Path(sys.executable).with_name("moto_server")
     with process([str(moto), "-H", "127.0.0.1", "-p", str(port)], log) as proc:
         url = f"http://127.0.0.1:{port}"
-        wait_until_up(url, proc, log)
-        yield url
+        if wait:
+            wait_until_up(url, proc, log)
+        yield url, proc
 
 
 def make_bucket(endpoint: str, bucket: str) -> None:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory):
-    with s3_server(tmp_path_factory.mktemp("s3")) as url:
+    with s3_server(tmp_path_factory.mktemp("s3")) as (url, _process):
         yield url
 
 
