@@ -1,7 +1,7 @@
 """Where uploaded materials and certificate PDFs are kept, each once under its SHA-256: a folder on the local disk
 (the default) or a bucket of an S3-compatible object store (YIWANG_STORAGE=s3), shared by every server.
 
-Both stores have the same four blocking methods (run them off the event loop); `read` and `chunks` do that.
+Both stores have the same four blocking methods (run them off the event loop); `read` and `open_chunks` do that.
 The content address is the only name a stored file ever has: nothing a client sent reaches a path or a key.
 """
 
@@ -111,10 +111,11 @@ class S3Store:
             raise ValueError("YIWANG_STORAGE=s3 needs YIWANG_S3_BUCKET")
         self.bucket = bucket
         self.tmp_dir = tmp_dir
-        # Other S3-compatible stores answer at one host for every bucket (path-style); Amazon's own endpoint
-        # prefers the bucket in the host name.
+        # Other S3-compatible stores answer at one host for every bucket (path-style), and not all of them know the
+        # checksums boto3 adds to every request since 1.36; Amazon's own endpoint prefers the bucket in the host name.
         config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=30,
-                        s3={"addressing_style": "path" if endpoint else "auto"})
+                        s3={"addressing_style": "path" if endpoint else "auto"},
+                        request_checksum_calculation="when_required", response_checksum_validation="when_required")
         # boto3 clients are safe to share between threads; the credentials fall back to boto3's own chain.
         self.client = boto3.client("s3", endpoint_url=endpoint or None, region_name=region or None,
                                    aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None,
