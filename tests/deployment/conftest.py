@@ -5,10 +5,12 @@ site `python -m app nginx-config` prints), and two queue workers (`python -m app
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -144,6 +146,27 @@ def _wait_for_text(log: Path, text: str, count: int, seconds: float = 60) -> Non
     raise RuntimeError(f"{log.name}: {text!r} not seen {count}×: {log.read_text(errors='replace')[-3000:]}")
 
 
+def _left_running(marker: str, seconds: float = 10) -> list[str]:
+    """Processes (a render process, say) still running with this in their environment, killed if still there
+    after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = {}
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if marker.encode() + b"\0" in environ.read_bytes():
+                    left[int(environ.parent.name)] = (environ.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return [cmd.decode(errors="replace")[:120] for cmd in left.values()]
+
+
 @pytest.fixture
 def deployment(running: Deployment) -> Iterator[Deployment]:
     yield running
@@ -207,6 +230,8 @@ def running() -> Iterator[Deployment]:
             errors = [line for line in server_log.read_text(errors="replace").splitlines()
                       if " ERROR " in line or "Traceback" in line]
             assert errors == [], errors
+        left = _left_running(f"YIWANG_VAR_DIR={folder / 'var'}")
+        assert left == [], f"processes left running after the servers stopped: {left}"
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the processes' logs, kept where CI keeps screenshots
         for log in [*folder.glob("*.log"), folder / "nginx" / "error.log"]:
