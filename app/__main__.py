@@ -1,13 +1,16 @@
-"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|jobs run|stats rebuild|keys init`."""
+"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|jobs run|worker|stats rebuild|keys init|
+nginx-config`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import os
 import secrets
 import sys
 import time
+from typing import Any
 
 import anyio
 
@@ -40,6 +43,11 @@ async def migrate() -> None:
         await close_pool()
     if not result.success:
         raise SystemExit(f"migrate: {result.message}")
+    if not get_settings().is_sqlite:
+        from app.queue import create_tables
+
+        if await create_tables():
+            print("migrate: made the jobs queue's tables")
 
 
 async def seed(args: argparse.Namespace) -> None:
@@ -107,7 +115,72 @@ def serve(args: argparse.Namespace) -> None:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("YIWANG_TRUSTED_PROXIES", "127.0.0.1"),
         log_level="info",
+        log_config=uvicorn_log_config(),
     )
+
+
+NGINX_SITE = """\
+# Yiwang behind nginx (`python -m app nginx-config` wrote this): put it in /etc/nginx/conf.d/yiwang.conf.
+# Each upstream server is `python -m app serve --workers N`, with YIWANG_TRUSTED_PROXIES set to this proxy's address
+# as the servers see it (its X-Forwarded-For is believed from there only).
+upstream yiwang {{
+{servers}
+}}
+
+server {{
+    listen {listen};
+    server_name {server_name};
+    # The app checks each file against YIWANG_UPLOAD_MAX_MB itself; one form may carry several.
+    client_max_body_size {body_mb}m;
+
+    location / {{
+        proxy_pass http://yiwang;
+        proxy_set_header Host $host;
+        # The address this proxy saw, replacing any the client sent: rate limits and the audit log rest on it.
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_read_timeout 120s;
+    }}
+}}
+"""
+
+
+def nginx_config(args: argparse.Namespace) -> str:
+    """A sample nginx site in front of one or more `serve` processes (the deployment test runs this very text)."""
+    from app.filings.storage import limits
+
+    return NGINX_SITE.format(servers="\n".join(f"    server {u};" for u in args.upstream or ["127.0.0.1:8000"]),
+                             listen=args.listen, server_name=args.server_name,
+                             body_mb=limits().max_bytes * 4 // 1_000_000 + 1)
+
+
+# Several processes write to one log: each line says which (a request's worker, a queue worker).
+LOG_FORMAT = "%(asctime)s pid=%(process)d %(levelname)s %(name)s: %(message)s"
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["default"]["fmt"] = LOG_FORMAT
+    config["formatters"]["access"]["fmt"] = ("%(asctime)s pid=%(process)d %(levelname)s %(name)s: %(client_addr)s - "
+                                             '"%(request_line)s" %(status_code)s')
+    return config
+
+
+async def jobs_worker(concurrency: int) -> None:
+    """A queue worker (PostgreSQL): defers each scheduled job once per period and runs the queued ones."""
+    import logging
+
+    from app.db import close_pool, start_pool
+    from app.queue import work
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    await start_pool()
+    try:
+        await work(concurrency)
+    finally:
+        await close_pool()
 
 
 async def jobs_run() -> None:
@@ -152,8 +225,13 @@ def main(argv: list[str] | None = None) -> None:
     p_catalog = sub.add_parser("catalog", help="import or export a whole catalogue (JSON, see app/catalog/FORMAT.md)")
     p_catalog.add_argument("action", choices=["import", "export"])
     p_catalog.add_argument("file")
-    p_jobs = sub.add_parser("jobs", help="scheduled jobs (expiry notices …)")
-    p_jobs.add_argument("action", choices=["run"])
+    p_jobs = sub.add_parser("jobs", help="scheduled jobs (expiry notices …): run each once, or a queue worker")
+    p_jobs.add_argument("action", choices=["run", "worker"])
+    p_jobs.add_argument("--concurrency", type=int, default=1, help="jobs one worker runs at once (worker)")
+    p_nginx = sub.add_parser("nginx-config", help="print a sample nginx site for the servers")
+    p_nginx.add_argument("--listen", default="80", help="nginx's listen: a port or address:port")
+    p_nginx.add_argument("--server-name", default="_")
+    p_nginx.add_argument("--upstream", action="append", help="a server's host:port (repeatable; 127.0.0.1:8000)")
     p_stats = sub.add_parser("stats", help="supervision roll-ups")
     p_stats.add_argument("action", choices=["rebuild"])
     p_keys = sub.add_parser("keys", help="key management")
@@ -171,11 +249,13 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "catalog":
         asyncio.run(catalog(args))
     elif args.command == "jobs":
-        asyncio.run(jobs_run())
+        asyncio.run(jobs_worker(args.concurrency) if args.action == "worker" else jobs_run())
     elif args.command == "stats":
         asyncio.run(stats_rebuild())
     elif args.command == "keys":
         keys_init()
+    elif args.command == "nginx-config":
+        print(nginx_config(args), end="")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Scheduled jobs: run in-process on the embedded default (every YIWANG_JOBS_INTERVAL_MINUTES), or by an operator's
-scheduler with `python -m app jobs run`. Every job is idempotent, so several workers running it is harmless."""
+"""Scheduled jobs: on the embedded SQLite default they run in each server process (every
+YIWANG_JOBS_INTERVAL_MINUTES); on PostgreSQL from the queue's worker (app/queue.py, `python -m app jobs worker`); or
+once by an operator's scheduler with `python -m app jobs run`. Every job is idempotent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from app.settings import get_settings
 log = logging.getLogger("yiwang.jobs")
 
 
-def _jobs() -> dict[str, Callable[[date], Awaitable[int]]]:
+def scheduled() -> dict[str, Callable[[date], Awaitable[int]]]:
+    """Each job by name; a job takes the day it runs for and returns how many things it did."""
     from app.certificates.services import notify_expired
     from app.lifelong.reminders import run_reminders
     from app.supervision.cards import refresh_cards
@@ -29,7 +31,7 @@ async def run_all(today: date | None = None) -> dict[str, int]:
 
     today = today or local_today()
     done = {}
-    for name, job in _jobs().items():
+    for name, job in scheduled().items():
         try:
             done[name] = await job(today)
         except Exception:
@@ -50,9 +52,10 @@ async def _loop(interval: float) -> None:
 
 
 async def start() -> None:
+    """In the server: the in-process loop, unless the jobs run from the queue (PostgreSQL) or are turned off."""
     global _task
     settings = get_settings()
-    if settings.jobs_interval_minutes > 0 and _task is None:
+    if settings.jobs_interval_minutes > 0 and not settings.jobs_on_queue and _task is None:
         _task = asyncio.create_task(_loop(settings.jobs_interval_minutes * 60))
 
 

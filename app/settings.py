@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +34,15 @@ class Settings:
     bench_baseline: bool
     public_url: str
     jobs_interval_minutes: int  # 0: no in-process jobs (an operator runs `python -m app jobs run`)
+    jobs_on_queue: bool  # the scheduled jobs run from the queue's worker, not in the server (PostgreSQL only)
+    jobs_cron: str  # when the queue's worker defers each scheduled job (cron, an optional 6th field in seconds)
+    storage: str  # "local" (files under materials_dir) or "s3" (an S3-compatible bucket)
+    materials_dir: Path
+    s3_endpoint: str  # empty: Amazon S3 itself
+    s3_bucket: str
+    s3_region: str
+    s3_access_key: str
+    s3_secret_key: str = field(repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,8 +70,9 @@ class Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("YIWANG_VAR_DIR", ROOT / "var")).resolve()
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'yiwang.sqlite3'}")
     return Settings(
-        database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'yiwang.sqlite3'}"),
+        database_url=database_url,
         db_pool_size=int(os.environ.get("YIWANG_DB_POOL_SIZE", "10")),
         var_dir=var_dir,
         keys_dir=Path(os.environ.get("YIWANG_KEYS_DIR", var_dir / "keys")).resolve(),
@@ -76,4 +86,13 @@ def get_settings() -> Settings:
         bench_baseline=_bool("YIWANG_BENCH_BASELINE", False),
         public_url=os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000"),
         jobs_interval_minutes=int(os.environ.get("YIWANG_JOBS_INTERVAL_MINUTES", "60")),
+        jobs_on_queue=_bool("YIWANG_JOBS_QUEUE", True) and not database_url.startswith("sqlite"),
+        jobs_cron=os.environ.get("YIWANG_JOBS_CRON", "0 * * * *"),
+        storage=os.environ.get("YIWANG_STORAGE", "local").strip().lower(),
+        materials_dir=Path(os.environ.get("YIWANG_MATERIALS_DIR") or var_dir / "materials").resolve(),
+        s3_endpoint=os.environ.get("YIWANG_S3_ENDPOINT", ""),
+        s3_bucket=os.environ.get("YIWANG_S3_BUCKET", ""),
+        s3_region=os.environ.get("YIWANG_S3_REGION", "us-east-1"),
+        s3_access_key=os.environ.get("YIWANG_S3_ACCESS_KEY", ""),
+        s3_secret_key=os.environ.get("YIWANG_S3_SECRET_KEY", ""),
     )

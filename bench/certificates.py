@@ -246,9 +246,9 @@ async def fetch_loop(clients: list[httpx.AsyncClient], path: str, per_client: in
 
 
 async def downloads(args: argparse.Namespace, var_dir: Path, cert: dict[str, Any], table: list[Row]) -> None:
-    from app.filings.storage import material_path
+    from app.filestore import get_store
 
-    body = material_path(cert["pdf_sha256"]).read_bytes()
+    body = get_store().get(cert["pdf_sha256"])
     static_copy = ROOT / "static" / f"bench-certificate-{secrets.token_hex(4)}.pdf"
     static_copy.write_bytes(body)
     port = free_port()

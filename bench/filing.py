@@ -78,7 +78,7 @@ async def seed(var_dir: Path, n_cases: int, *, n_citizens: int = CITIZENS,
     from app.catalog.tables import MaterialType, ServiceItem
     from app.db import executemany, utcnow, write_tx
     from app.demo import DEMO_CATALOGUE, seed_departments
-    from app.filings.storage import material_path
+    from app.filestore import get_store
     from app.registry import generator as gen
     from app.registry.tables import Department, Person
 
@@ -116,9 +116,7 @@ async def seed(var_dir: Path, n_cases: int, *, n_citizens: int = CITIZENS,
     types = await MaterialType.select(MaterialType.id, MaterialType.code).where(MaterialType.code.is_in(type_codes))
     png = small_png()
     sha = hashlib.sha256(png).hexdigest()
-    path = material_path(sha)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
+    get_store().put(sha, png)
     rows = [(c["person_id"], t["id"], sha, len(png), "image/png", f"{t['code'].lower()}.png", c["user_id"], str(now))
             for c in citizens for t in types]
     async with write_tx():

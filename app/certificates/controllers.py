@@ -7,7 +7,6 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ETag, UploadFile
 from litestar.params import FromPath
@@ -17,7 +16,8 @@ from app.audit.services import count_since, record_alone
 from app.certificates import services
 from app.db import utcnow
 from app.errors import DomainError, Forbidden, NotFound
-from app.filings.storage import CHUNK, content_disposition, material_path
+from app.filestore import CHUNK, read
+from app.filings.storage import content_disposition
 from app.filings.workflow import local_today
 from app.i18n import _
 from app.web.auth import client_ip, current_user, login_required, officer_required
@@ -62,7 +62,7 @@ class WalletController(Controller):
         if cached:
             return Response(b"", status_code=304, headers={"ETag": etag.to_header(), **cache})
         # A few hundred KB at most: read in one go rather than streamed in chunks, one thread hop instead of several.
-        body = await anyio.Path(material_path(cert["pdf_sha256"])).read_bytes()
+        body = await read(cert["pdf_sha256"])
         disposition = content_disposition("inline", f"{cert['type_name']}{cert['cert_no']}.pdf",
                                           f"certificate-{cert['cert_no']}.pdf")
         return Response(body, media_type="application/pdf",

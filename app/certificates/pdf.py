@@ -206,10 +206,12 @@ def render_process_ids() -> list[int]:
 
 
 def shutdown_pool() -> None:
+    """At the server's shutdown: end the render process, after the render it may be running. Not waiting left it
+    running on its own once a uvicorn worker process had exited (found by the deployment test: one per worker)."""
     global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+    pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _kill_pool() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from app.audit.services import count_since, record_alone
 from app.catalog import search
@@ -21,6 +21,7 @@ from app.filings.forms import validate_field
 from app.i18n import _
 from app.lifelong.services import enterprises_of
 from app.web.auth import client_ip, current_user, login_required, officer_required, requires_role
+from app.web.downloads import stored_file
 from app.web.flash import with_flash
 from app.web.forms import FormData, text
 from app.web.templating import render
@@ -190,10 +191,10 @@ class FilingController(Controller):
 
     @get("/cases/{case_no:str}/materials/{material_id:int}")
     async def material(self, request: Request[Any, Any, Any], case_no: FromPath[str],
-                       material_id: FromPath[int]) -> File:
+                       material_id: FromPath[int]) -> Stream:
         """One of the case's materials, for its holder."""
         case = await services.applicant_case(current_user(request), case_no, ip=client_ip(request))
-        return _file(await services.case_material(case, material_id))
+        return await _file(await services.case_material(case, material_id))
 
     @get("/me/cases", name="my_cases")
     async def my_cases(self, request: Request[Any, Any, Any]) -> Template:
@@ -207,10 +208,10 @@ class FilingController(Controller):
                       bundles=await bundles_of(user), state=state, states=workflow.STATES)
 
 
-def _file(row: dict[str, Any]) -> File:
-    name = f"{row['type_name']}{storage.extension_for(row['content_type'])}"
-    return File(path=storage.material_path(row["sha256"]), filename=name, media_type=row["content_type"],
-                content_disposition_type="inline", headers={"Cache-Control": "private, no-store"})
+async def _file(row: dict[str, Any]) -> Stream:
+    extension = storage.extension_for(row["content_type"])
+    return await stored_file(row["sha256"], size=row["size"], media_type=row["content_type"],
+                             name=f"{row['type_name']}{extension}", fallback=f"material-{row['id']}{extension}")
 
 
 class TrackController(Controller):
@@ -300,13 +301,13 @@ class OfficeCaseController(Controller):
 
     @get("/cases/{case_no:str}/materials/{material_id:int}")
     async def material(self, request: Request[Any, Any, Any], case_no: FromPath[str],
-                       material_id: FromPath[int]) -> File:
+                       material_id: FromPath[int]) -> Stream:
         """A material of the case; each view goes on the holder's access log."""
         user = current_user(request)
         case = await services.officer_case(user, case_no, ip=client_ip(request))
         row = await services.case_material(case, material_id)
         await services.log_access(user, case, row["type_name"], _("Checking the materials"))
-        return _file(row)
+        return await _file(row)
 
 
 class ProxyController(Controller):

@@ -444,7 +444,7 @@ async def case_material(case: dict[str, Any], material_id: int) -> dict[str, Any
     row = await CaseMaterial.select(
         CaseMaterial.id, CaseMaterial.material.sha256.as_alias("sha256"),
         CaseMaterial.material.content_type.as_alias("content_type"),
-        CaseMaterial.material.filename.as_alias("filename"),
+        CaseMaterial.material.filename.as_alias("filename"), CaseMaterial.material.size.as_alias("size"),
         CaseMaterial.material.material_type.name.as_alias("type_name"),
     ).where(CaseMaterial.id == material_id, CaseMaterial.case == case["id"]).first()
     if row is None:

@@ -1,8 +1,9 @@
 """Uploaded materials: checked by their content (never their name), stored once under their SHA-256.
 
-A material lives at `<materials>/<sha[:2]>/<sha[2:4]>/<sha>`: a name the server chose, without an extension,
-so nothing the client sent (its filename, its content type) ever reaches the file system. The same bytes
-uploaded twice are stored once. The client's filename is kept only as a cleaned display name.
+A material is kept in the file store (app.filestore: the local disk or an S3-compatible bucket) under its
+SHA-256, a name the server chose, without an extension, so nothing the client sent (its filename, its content
+type) ever reaches a path or a key. The same bytes uploaded twice are stored once. The client's filename is
+kept only as a cleaned display name.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,14 +22,12 @@ import anyio.to_thread
 from PIL import Image, ImageFile
 
 from app.errors import DomainError
+from app.filestore import CHUNK, fresh_path, get_store
 from app.i18n import _
-from app.settings import get_settings
 
-CHUNK = 256 * 1024
 MAX_PIXELS = 40_000_000
 HEAD_BYTES = 1024  # the PDF header, and where a polyglot's HTML would have to be for a browser to sniff it
 TAIL_BYTES = 1024  # where a complete PDF has its %%EOF
-SHA256_RE = re.compile(r"[0-9a-f]{64}")
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 PDF_HEADERS = (b"%PDF-1.", b"%PDF-2.")
 HTML_MARKERS = (b"<html", b"<script", b"<!doctype", b"<body", b"<svg")
@@ -42,7 +40,6 @@ _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
-    root: Path
 
     @property
     def max_mb(self) -> int:
@@ -53,16 +50,14 @@ class Limits:
 def limits() -> Limits:
     """Upload settings, read once from the environment (to move into app.settings.Settings later).
 
-    - YIWANG_UPLOAD_MAX_MB: the largest file accepted, in MB of 1,000,000 bytes (default 20);
-    - YIWANG_MATERIALS_DIR: where materials are stored (default `<var_dir>/materials`).
+    - YIWANG_UPLOAD_MAX_MB: the largest file accepted, in MB of 1,000,000 bytes (default 20).
 
-    Cached: a test that changes the environment calls `limits.cache_clear()` (and `get_settings.cache_clear()`).
+    Cached: a test that changes the environment calls `limits.cache_clear()`.
     """
     max_mb = int(os.environ.get("YIWANG_UPLOAD_MAX_MB", "20"))
     if max_mb < 1:
         raise ValueError("YIWANG_UPLOAD_MAX_MB must be at least 1")
-    root = Path(os.environ.get("YIWANG_MATERIALS_DIR") or get_settings().var_dir / "materials")
-    return Limits(max_bytes=max_mb * 1_000_000, root=root.resolve())
+    return Limits(max_bytes=max_mb * 1_000_000)
 
 
 class UploadRejected(DomainError):
@@ -115,13 +110,6 @@ def display_name(name: str | None) -> str:
     base = "".join(ch for ch in base if ch.isprintable() or ch == " ")  # also drops bidi overrides and the like
     base = base.strip().lstrip(". ").strip()
     return base[:120].rstrip() or DEFAULT_NAME
-
-
-def material_path(sha256: str) -> Path:
-    """Where the material with this SHA-256 (64 lowercase hex characters, else ValueError) is stored."""
-    if not isinstance(sha256, str) or not SHA256_RE.fullmatch(sha256):
-        raise ValueError("not a SHA-256 hex digest")
-    return limits().root / sha256[:2] / sha256[2:4] / sha256
 
 
 def extension_for(content_type: str) -> str:
@@ -180,31 +168,13 @@ def _verify_image(path: Path, content_type: str, field: str) -> None:
         raise UploadRejected(_("The image file is damaged or incomplete."), field) from None
 
 
-def _new_tmp() -> Path:
-    """A fresh, server-named path in the materials folder's tmp/ (same file system: the move is atomic)."""
-    tmp_dir = limits().root / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    return tmp_dir / secrets.token_hex(16)
-
-
-def _keep(tmp: Path, sha: str) -> None:
-    """Move a checked file to its content address, or drop it if those bytes are already there."""
-    target = material_path(sha)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_file():
-        tmp.unlink()
-        return
-    os.chmod(tmp, 0o640)
-    os.replace(tmp, target)  # atomic; a concurrent upload of the same bytes writes the same content
-
-
 def _verify_and_keep(tmp: Path, content_type: str, sha: str, field: str) -> None:
-    """In a worker thread: check the whole file, then keep it under its content address."""
+    """In a worker thread: check the whole file, then hand it to the file store under its content address."""
     if content_type == "application/pdf":
         _verify_pdf(tmp, field)
     else:
         _verify_image(tmp, content_type, field)
-    _keep(tmp, sha)
+    get_store().put(sha, tmp)
 
 
 async def store_upload(upload: Any, field: str) -> StoredFile:
@@ -213,7 +183,7 @@ async def store_upload(upload: Any, field: str) -> StoredFile:
 
     `upload` is a Litestar UploadFile, or anything with `async read(size)` and `filename`."""
     lim = limits()
-    tmp = await anyio.to_thread.run_sync(_new_tmp)
+    tmp = await anyio.to_thread.run_sync(fresh_path, get_store().tmp_dir)
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -241,14 +211,8 @@ async def store_upload(upload: Any, field: str) -> StoredFile:
                       filename=display_name(getattr(upload, "filename", None)))
 
 
-def _keep_bytes(data: bytes, sha: str) -> None:
-    tmp = _new_tmp()
-    tmp.write_bytes(data)
-    _keep(tmp, sha)
-
-
 async def store_bytes(data: bytes, content_type: str, filename: str) -> StoredFile:
     """Keep a file the server made itself (a signed certificate) under its SHA-256, like an upload."""
     sha = hashlib.sha256(data).hexdigest()
-    await anyio.to_thread.run_sync(_keep_bytes, data, sha)
+    await anyio.to_thread.run_sync(get_store().put, sha, data)
     return StoredFile(sha256=sha, size=len(data), content_type=content_type, filename=display_name(filename))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import IO, Any
 
 import anyio
@@ -26,8 +26,8 @@ from app.certificates import services as certificates
 from app.certificates.tables import Certificate
 from app.db import utcnow, write_tx
 from app.errors import Conflict, DomainError, NotFound
+from app.filestore import CHUNK, get_store
 from app.filings import workflow
-from app.filings.storage import CHUNK, material_path
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material
 from app.i18n import LOCALE, _
 from app.lifelong.services import children_of, enterprises_of, person_of
@@ -231,7 +231,7 @@ class Export:
     """What goes into the zip: page.json, and each file under the name page.json gives it."""
 
     page: dict[str, Any]
-    files: list[tuple[str, Path]] = field(default_factory=list)  # (name in the zip, stored file)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name in the zip, the stored file's SHA-256)
 
 
 def _plain(value: Any) -> Any:
@@ -288,7 +288,7 @@ async def _certificates(user: CurrentUser, export: Export) -> list[dict[str, Any
         sha = stored[c["id"]]["pdf_sha256"] or (await certificates.ensure_pdf(
             await certificates.by_number(c["cert_no"])))["pdf_sha256"]
         name = f"certificates/{c['cert_no']}.pdf"
-        export.files.append((name, material_path(sha)))
+        export.files.append((name, sha))
         rows.append({
             "cert_no": c["cert_no"], "type": c["type_name"], "holder_name": c["holder_name"],
             "enterprise_uscc": c["uscc"], "department": c["department_name"], "case_no": c["case_no"],
@@ -303,7 +303,7 @@ async def _materials(person_id: int, export: Export) -> list[dict[str, Any]]:
     rows = []
     for m in await library(person_id, workflow.local_today()):
         name = _material_name(m)
-        export.files.append((name, material_path(m["sha256"])))
+        export.files.append((name, m["sha256"]))
         rows.append({
             "id": m["id"], "type": m["type_name"], "filename": m["filename"], "content_type": m["content_type"],
             "size": m["size"], "sha256": m["sha256"], "valid_until": m["valid_until"], "validity": m["validity"],
@@ -349,19 +349,24 @@ async def gather(user: CurrentUser) -> Export:
         AccessDispute.id, AccessDispute.access, AccessDispute.reason, AccessDispute.state, AccessDispute.answer,
         AccessDispute.created_at, AccessDispute.answered_at,
     ).where(AccessDispute.raised_by == user.id).order_by(AccessDispute.id)
-    page["files"] = [name for name, _path in export.files]
+    page["files"] = [name for name, _sha in export.files]
     return export
 
 
 def write_zip(export: Export, out: IO[bytes]) -> None:
-    """In a worker thread: page.json, then every file copied in chunks (already compressed: stored as is)."""
+    """In a worker thread: page.json, then every file copied from the file store in chunks (already compressed:
+    stored as is)."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         with zf.open("page.json", "w") as raw, io.TextIOWrapper(raw, encoding="utf-8") as text:
             encoder = json.JSONEncoder(ensure_ascii=False, indent=1, default=_plain)
             for chunk in encoder.iterencode(export.page):
                 text.write(chunk)
-        for name, path in export.files:
-            zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+        store = get_store()
+        for name, sha in export.files:
+            entry = zipfile.ZipInfo(name, date_time=datetime.now().timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_STORED
+            with store.open(sha) as source, zf.open(entry, "w") as target:
+                shutil.copyfileobj(source, target, CHUNK)
 
 
 def _build(export: Export) -> tuple[IO[bytes], int]:

@@ -7,12 +7,13 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import File, Redirect, Stream, Template
+from litestar.response import Redirect, Stream, Template
 
 from app.errors import DomainError
 from app.filings import storage, workflow
 from app.lifelong import records
 from app.web.auth import client_ip, current_user, login_required
+from app.web.downloads import stored_file
 from app.web.forms import FormData, text
 from app.web.templating import render
 
@@ -45,14 +46,13 @@ class RecordsController(Controller):
         return await self._materials(request)
 
     @get("/materials/{material_id:int}/file", name="my_material_file")
-    async def material_file(self, request: Request[Any, Any, Any], material_id: FromPath[int]) -> File:
+    async def material_file(self, request: Request[Any, Any, Any], material_id: FromPath[int]) -> Stream:
         """One of the holder's own files, shown in the browser, never cached."""
         row = await records.own_material(current_user(request), material_id, ip=client_ip(request))
-        name = row["filename"] or f"{material_id}{storage.extension_for(row['content_type'])}"
-        fallback = f"material-{material_id}{storage.extension_for(row['content_type'])}"
-        return File(path=storage.material_path(row["sha256"]), media_type=row["content_type"],
-                    headers={"Cache-Control": PRIVATE,
-                             "Content-Disposition": storage.content_disposition("inline", name, fallback)})
+        extension = storage.extension_for(row["content_type"])
+        return await stored_file(row["sha256"], size=row["size"], media_type=row["content_type"],
+                                 name=row["filename"] or f"{material_id}{extension}",
+                                 fallback=f"material-{material_id}{extension}", cache_control=PRIVATE)
 
     @post("/materials/{material_id:int}/delete")
     async def delete_material(self, request: Request[Any, Any, Any],

@@ -16,7 +16,7 @@ from app.certificates import pdf as certificate_pdf
 from app.certificates.services import certificate_html
 from app.certificates.tables import Certificate
 from app.demo import seed_departments
-from app.filings.storage import material_path
+from app.filestore import get_store
 from app.i18n import _, fmt_date
 from tests.catalog_fixture import catalogue
 from tests.filing_fixture import VALID_FORM, hall
@@ -59,7 +59,7 @@ async def test_a_mapped_type_prints_its_fields_in_order(client) -> None:
     assert as_json(cert["fields"]) == expected
     assert "13812345678" not in str(cert["fields"])  # the contact mobile stays off
 
-    data = material_path(cert["pdf_sha256"]).read_bytes()
+    data = get_store().get(cert["pdf_sha256"])
     assert len(data) < 300_000
     text = flat(data)
     positions = [text.index(re.sub(r"\s", "", label + value)) for label, value in expected]

@@ -10,7 +10,7 @@ import pytest
 from app import jobs
 from app.audit.tables import AuditEvent, DataAccess
 from app.certificates.tables import Certificate
-from app.filings.storage import material_path
+from app.filestore import get_store
 from app.filings.tables import Case, CaseMaterial, Material
 from app.filings.workflow import local_today
 from app.notify.tables import Notification
@@ -37,7 +37,7 @@ async def test_the_holder_finds_it_in_the_wallet_and_downloads_it_others_cannot(
     url = f"/certificates/{cert['cert_no']}.pdf"
     pdf = await client.get(url)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content == material_path(cert["pdf_sha256"]).read_bytes()
+    assert pdf.content == get_store().get(cert["pdf_sha256"])
     assert pdf.headers["etag"] == f'"{cert["pdf_sha256"]}"' and "private" in pdf.headers["cache-control"]
     again = await client.get(url, headers={"If-None-Match": pdf.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
@@ -100,7 +100,7 @@ async def test_another_departments_officer_cannot_revoke(client) -> None:
 async def test_dropping_a_file_on_the_verify_page(client) -> None:
     h = await hall(certificate=True)
     cert = await approved_certificate(client, h)
-    original = material_path(cert["pdf_sha256"]).read_bytes()
+    original = get_store().get(cert["pdf_sha256"])
     client.cookies.clear()
     await client.get("/verify")  # the CSRF cookie
 

@@ -13,7 +13,7 @@ from app.certificates import pdf as certificate_pdf
 from app.certificates.services import by_number, check_file, revoke, signature_ok
 from app.certificates.tables import Certificate
 from app.errors import Forbidden
-from app.filings.storage import material_path
+from app.filestore import get_store
 from app.filings.tables import Material
 from tests import factories
 from tests.filing_fixture import hall
@@ -37,7 +37,7 @@ async def test_approval_issues_a_signed_pdf_certificate(client) -> None:
     cert = await approved_certificate(client, h)
     assert cert["state"] == "issued" and cert["holder_name"] == h.person.name
     assert re.fullmatch(r"\d{19}", cert["cert_no"]) and cert["valid_until"] is not None
-    data = material_path(cert["pdf_sha256"]).read_bytes()
+    data = get_store().get(cert["pdf_sha256"])
     assert data.startswith(b"%PDF") and len(data) == cert["pdf_size"] < 300_000
 
     reader = PdfReader(io.BytesIO(data))

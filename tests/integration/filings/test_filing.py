@@ -10,6 +10,7 @@ import pytest
 from app.accounts.sessions import current_user_by_id as as_current
 from app.audit.tables import AuditEvent, DataAccess
 from app.errors import Conflict
+from app.filestore import get_store
 from app.filings import workflow
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material
 from app.notify.tables import Notification, OutboxMessage
@@ -311,5 +312,5 @@ async def test_oversize_upload_is_refused_by_its_field_and_nothing_is_stored(cli
     assert "文件超过1 MB" in response.text, re.findall(r"field-error[^>]*>([^<]+)<", response.text)
     assert 'value="珠海市香洲区凤凰北路18号"' in response.text
     assert await Material.count() == 1  # only the good PDF
-    leftovers = [p for p in (storage.limits().root / "tmp").iterdir()]
+    leftovers = list(get_store().tmp_dir.iterdir())
     assert leftovers == []

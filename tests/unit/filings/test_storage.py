@@ -14,9 +14,11 @@ import pytest
 from litestar.datastructures import UploadFile
 from PIL import Image
 
+from app.filestore import LocalStore, get_store
 from app.filings import storage
 from app.filings.storage import StoredFile, UploadRejected
 from app.i18n import _
+from app.settings import get_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -30,15 +32,21 @@ DAMAGED_PDF = _("The PDF file is damaged or incomplete.")
 
 @pytest.fixture(autouse=True)
 def materials(tmp_path, monkeypatch) -> Path:
-    """A materials directory of the test's own, with the default size limit."""
+    """A materials directory of the test's own on the local store, with the default size limit."""
     root = tmp_path / "materials"
     monkeypatch.setenv("YIWANG_MATERIALS_DIR", str(root))
     monkeypatch.delenv("YIWANG_UPLOAD_MAX_MB", raising=False)
-    storage.limits.cache_clear()
+    forget_settings()
     yield root
     while _OPEN:
         _OPEN.pop().file.close()
     monkeypatch.undo()
+    forget_settings()
+
+
+def forget_settings() -> None:
+    get_settings.cache_clear()
+    get_store.cache_clear()
     storage.limits.cache_clear()
 
 
@@ -125,7 +133,7 @@ async def test_a_sound_file_is_stored_under_its_sha256(materials, make, content_
     sha = hashlib.sha256(data).hexdigest()
     assert stored == StoredFile(sha256=sha, size=len(data), content_type=content_type, filename="身份证.dat")
     path = materials / sha[:2] / sha[2:4] / sha
-    assert storage.material_path(sha) == path
+    assert get_store().path(sha) == path
     assert path.read_bytes() == data
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert files_under(materials) == [path]  # nothing left in tmp
@@ -138,7 +146,7 @@ async def test_the_same_bytes_twice_are_stored_once(materials) -> None:
     second = await storage.store_upload(upload(data, filename="b.png"), "file_b")
     assert first.sha256 == second.sha256
     assert (first.filename, second.filename) == ("a.png", "b.png")
-    assert files_under(materials) == [storage.material_path(first.sha256)]
+    assert files_under(materials) == [get_store().path(first.sha256)]
 
 
 async def test_a_file_of_exactly_the_limit_is_accepted(materials, monkeypatch) -> None:
@@ -308,12 +316,17 @@ def test_sniff_by_magic_bytes_only() -> None:
         assert storage.sniff(head) is None
 
 
-def test_material_path_takes_only_a_sha256(materials) -> None:
+def test_a_stored_file_is_named_only_by_a_sha256(materials) -> None:
+    store = LocalStore(materials)
     sha = "ab" * 32
-    assert storage.material_path(sha) == materials / "ab" / "ab" / sha
+    assert store.path(sha) == materials / "ab" / "ab" / sha
     for bad in ["AB" * 32, "ab" * 31, "ab" * 32 + "\n", "../" + "a" * 61, "g" * 64, "", "ab" * 33]:
+        for method in (store.path, store.get, store.exists, store.open):
+            with pytest.raises(ValueError):
+                method(bad)
         with pytest.raises(ValueError):
-            storage.material_path(bad)
+            store.put(bad, b"data")
+    assert files_under(materials) == []
 
 
 def test_extension_for() -> None:
@@ -334,15 +347,14 @@ async def test_is_empty_spots_an_unchosen_file_input() -> None:
     assert (await chosen.read(3)) == b"1.4"
 
 
-def test_limits_come_from_the_environment(materials, monkeypatch) -> None:
-    assert storage.limits() == storage.Limits(max_bytes=20_000_000, root=materials.resolve())
+def test_limits_and_the_folder_come_from_the_environment(materials, monkeypatch) -> None:
+    assert storage.limits() == storage.Limits(max_bytes=20_000_000)
+    assert get_store().root == materials.resolve()
     monkeypatch.setenv("YIWANG_UPLOAD_MAX_MB", "5")
     assert storage.limits().max_bytes == 20_000_000  # cached until cleared
     storage.limits.cache_clear()
     assert storage.limits().max_bytes == 5_000_000
     assert storage.limits().max_mb == 5
     monkeypatch.delenv("YIWANG_MATERIALS_DIR")
-    storage.limits.cache_clear()
-    from app.settings import get_settings
-
-    assert storage.limits().root == (get_settings().var_dir / "materials").resolve()
+    forget_settings()
+    assert get_store().root == (get_settings().var_dir / "materials").resolve()
