@@ -10,11 +10,11 @@ import io
 import pytest
 from PIL import Image
 
+from app import filestore
 from app.accounts.tables import User
 from app.audit.tables import AuditEvent
 from app.certificates.services import signature_ok
 from app.certificates.tables import Certificate
-from app.filings import storage
 from app.filings.tables import Case, CaseMaterial, CaseStep
 from tests import factories
 from tests.browser.journey import WIDTHS, Screen, log_in, screen
@@ -128,8 +128,7 @@ async def test_a_citizen_from_registration_to_a_verified_certificate(db, live_se
         CaseMaterial.case == case.id)
     assert {r["key"]: r["sha256"] for r in kept} == {"id_card": hashlib.sha256(card.read_bytes()).hexdigest(),
                                                      "proof": hashlib.sha256(contract.read_bytes()).hexdigest()}
-    assert storage.material_path(hashlib.sha256(contract.read_bytes()).hexdigest()).read_bytes() == \
-        contract.read_bytes()
+    assert await filestore.read(hashlib.sha256(contract.read_bytes()).hexdigest()) == contract.read_bytes()
 
     # The front desk accepts; the police review and decide. Each officer in their own browser, logged in once.
     for officer, queue, button, opinion, after, step in (
