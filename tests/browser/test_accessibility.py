@@ -124,11 +124,13 @@ async def chromium(chromium_path: str) -> AsyncIterator[Any]:
 
 
 class Sessions:
-    """One browser context per demo login, logged in once through the login form and reused."""
+    """One browser context per demo login, logged in once through the login form, and one tab in it, reused
+    (opening a tab costs more than loading a page)."""
 
     def __init__(self, browser: Any, base: str, demo: Demo) -> None:
         self.browser, self.base, self.demo = browser, base, demo
         self.contexts: dict[str, Any] = {}
+        self.pages: dict[str, Any] = {}
         self.elderly = False
 
     async def set_elderly(self, on: bool) -> None:
@@ -149,11 +151,11 @@ class Sessions:
             await context.add_init_script(script=AXE_SCRIPT)
             await self._apply_mode(context)
             self.contexts[role] = context
+            page = self.pages[role] = await context.new_page()
+            page.set_default_timeout(15_000)
             if role != "anonymous":
-                await log_in(await context.new_page(), self.demo.mobiles[role])
-        page = await self.contexts[role].new_page()
-        page.set_default_timeout(15_000)
-        return page
+                await log_in(page, self.demo.mobiles[role])
+        return self.pages[role]
 
     async def close(self) -> None:
         for context in self.contexts.values():
@@ -166,7 +168,6 @@ async def log_in(page: Any, mobile: str) -> None:
     await page.get_by_label("密码").fill(DEMO_PASSWORD)
     await page.get_by_role("button", name="登录").click()
     await page.wait_for_url(lambda url: "/login" not in url)
-    await page.close()
 
 
 @pytest.fixture(scope="module")
@@ -335,20 +336,16 @@ async def check(sessions: Sessions, demo: Demo, label: str, sample: Sample, *, r
                 ) -> list[dict[str, Any]]:
     """axe-core's violations on the sample's page, each with where it was found."""
     page = await sessions.page(sample.role)
-    try:
-        response = await page.goto(sample.url(demo))
-        status = response.status
-        if sample.then is not None:
-            await sample.then(page, demo)
-        assert status == sample.status, f"{label} {sample.url(demo)}: {status}"
-        assert "text/html" in response.headers["content-type"]
-        options: dict[str, Any] = {"resultTypes": ["violations"], "rules": rules or {}}
-        results = await page.evaluate("options => axe.run(document, options)", options)
-        where = f"{label} as {sample.role}{' (' + sample.note + ')' if sample.note else ''}: {page.url}"
-        return [{"page": where, "rule": v["id"], "impact": v["impact"], "help": v["help"],
-                 "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"][:6]]} for v in results["violations"]]
-    finally:
-        await page.close()
+    response = await page.goto(sample.url(demo))
+    assert response.status == sample.status, f"{label} {sample.url(demo)}: {response.status}"
+    assert "text/html" in response.headers["content-type"]
+    if sample.then is not None:
+        await sample.then(page, demo)
+    options: dict[str, Any] = {"resultTypes": ["violations"], "rules": rules or {}}
+    results = await page.evaluate("options => axe.run(document, options)", options)
+    where = f"{label} as {sample.role}{' (' + sample.note + ')' if sample.note else ''}: {page.url}"
+    return [{"page": where, "rule": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"][:6]]} for v in results["violations"]]
 
 
 def blocking(violations: list[dict[str, Any]]) -> str:
@@ -561,7 +558,7 @@ async def test_axe_in_elderly_mode_with_aaa_contrast(demo, sessions):
 async def test_elderly_mode_pages_at_phone_and_desktop_widths(demo, sessions, chromium, live_server, artifacts):
     """Home, the personal page and an apply form in both modes at 375 and 1280 px: screenshots for the artifacts,
     and nothing pushed sideways by the larger type on a phone."""
-    await (await sessions.page("citizen")).close()
+    await sessions.page("citizen")
     logged_in = await sessions.contexts["citizen"].storage_state()
     pages = {"home": "/", "me": "/me", "apply": f"/services/{KEYBOARD_ITEM}/apply"}
     for width in (375, 1280):
