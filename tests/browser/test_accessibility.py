@@ -4,10 +4,13 @@ apply journey by keyboard alone, and the elderly-friendly mode (适老化) toggl
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
@@ -15,10 +18,11 @@ from app.accounts.tables import OfficerRole, User
 from app.bundles.tables import BundleCase
 from app.cache import forget_all
 from app.certificates.tables import Certificate
-from app.demo import DEMO_PASSWORD, seed_demo
+from app.demo import DEMO_PASSWORD
 from app.filings.tables import Case, CaseMaterial
 from app.lifelong.tables import EnterpriseMember
 from app.registry.tables import GuardianLink
+from app.settings import ROOT
 from app.supervision.tables import Complaint, Rectification
 from tests.browser.conftest import CHROMIUM_ARGS
 from tests.conftest import empty_database
@@ -104,10 +108,12 @@ async def load_demo() -> Demo:
 
 @pytest.fixture(scope="module")
 async def demo(live_server: str) -> Demo:
-    """The demo city, seeded through the real workflow into the live server's database."""
+    """The demo city, seeded through the real workflow into the live server's database by the operator's command
+    (with a connection pool, which the test process does without: a connection per query is slow on PostgreSQL)."""
     await empty_database()
     forget_all()
-    await seed_demo()
+    await anyio.run_process([sys.executable, "-m", "app", "seed", "--demo"], cwd=ROOT,
+                            env={**os.environ, "YIWANG_DB_POOL_SIZE": "4"})
     return await load_demo()
 
 
