@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect
 
 from app.registry.tables import Department
+from app.web.display import set_elderly_mode
+from app.web.forms import FormData, text
 from app.web.templating import render
 
 LEVELS = ("province", "city", "county", "town")
@@ -24,6 +27,11 @@ class SiteController(Controller):
         by_level = {level: [d for d in departments if d["level"] == level] for level in LEVELS}
         return render(request, "pages/home.html", by_level=by_level, department_count=len(departments),
                       person_events=HOME_PERSON_EVENTS, enterprise_events=HOME_ENTERPRISE_EVENTS)
+
+    @post("/elderly-mode", name="elderly_mode")
+    async def elderly_mode(self, data: FormData) -> Redirect:
+        """The header's toggle: the elderly-friendly mode on or off, then back to the same page (no script needed)."""
+        return set_elderly_mode(text(data, "on") == "1", text(data, "next", 2000))
 
     @get("/healthz", name="healthz", cache=False)
     async def healthz(self) -> dict[str, str]:

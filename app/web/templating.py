@@ -19,6 +19,7 @@ from app.filings.workflow import state_label, step_label
 from app.i18n import fmt_date, fmt_datetime, translations
 from app.registry.validators import mask_id_number, mask_mobile, mask_name
 from app.settings import ROOT, get_settings
+from app.web.display import elderly_mode, return_path
 from app.web.flash import flash_message
 
 
@@ -80,7 +81,7 @@ def make_environment() -> Environment:
         date=fmt_date,
         datetime=fmt_datetime,
     )
-    env.globals["flash_message"] = flash_message
+    env.globals.update(flash_message=flash_message, elderly_mode=elderly_mode, return_path=return_path)
     env.globals["upload_mb"] = lambda: limits().max_bytes // 1_000_000
     env.globals.update(state_label=state_label, step_label=step_label)
     return env
