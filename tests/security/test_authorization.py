@@ -1,6 +1,7 @@
 """The authorization matrix: every route of the app's own route table × every kind of user, each path parameter
 filled with an object that belongs to someone else. What each route allows is declared below; a route missing
-from the declaration fails, so a new route cannot go live without a decision."""
+from the declaration fails, so a new route cannot go live without a decision. Every response of the matrix (every
+page type, status and user) is also checked for the security headers."""
 
 from __future__ import annotations
 
@@ -206,6 +207,33 @@ def refused(response: Any, actor: Actor) -> bool:
     return response.status_code in (403, 404)
 
 
+# What a shared cache may keep: static files and the public charts for anyone, the public figures for visitors.
+SHARED_FOR_ALL = ("/static/", "/stats/charts/")
+SHARED_FOR_VISITORS = ("/stats",)
+
+
+def header_problems(endpoint: Endpoint, actor: Actor, response: Any) -> list[str]:
+    """The security headers every response carries, whatever page type, status or user."""
+    headers = response.headers
+    problems = [f"{name}: {headers.get(name)!r}" for name, wanted in (
+        ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "same-origin"),
+    ) if headers.get(name) != wanted]
+    csp = headers.get("content-security-policy", "")
+    if not all(d in csp for d in ("default-src 'self'", "script-src 'self';", "frame-ancestors 'none'",
+                                  "object-src 'none'")) or "unsafe" in csp:
+        problems.append(f"content-security-policy: {csp!r}")
+    cache = headers.get("cache-control", "")
+    shared = endpoint.path.startswith(SHARED_FOR_ALL) or (actor.user_id is None and endpoint.path in
+                                                          SHARED_FOR_VISITORS)
+    if "public" in cache and not shared:
+        problems.append(f"cache-control: {cache!r}")
+    if actor.user_id is not None and not shared and "no-store" not in cache and "private" not in cache:
+        problems.append(f"cache-control for a logged-in user: {cache!r}")  # personal pages: never a shared cache
+    if headers.get("content-type", "").startswith("text/html") and "charset=utf-8" not in headers["content-type"]:
+        problems.append(f"content-type: {headers['content-type']!r}")
+    return problems
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 async def test_route_lets_through_only_whom_its_policy_names(app_client, world: World, endpoint: Endpoint) -> None:
     rule = rule_for(endpoint)
@@ -223,6 +251,7 @@ async def test_route_lets_through_only_whom_its_policy_names(app_client, world: 
         changed = [r["action"] for r in rows if r["outcome"] == "ok" and r["action"] not in READS]
         where = f"{role}: {response.status_code} {response.headers.get('location', '')}"
         assert response.status_code < 500, f"{where}\n{response.text[:2000]}"
+        problems += [f"{where}: {p}" for p in header_problems(endpoint, actor, response)]
         if rule.allows(actor):
             if refused(response, actor) or denied:
                 problems.append(f"{where} refused, but {rule.name} may ({[r['action'] for r in denied]})")
