@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
 from litestar.params import URLEncodedBody
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -49,5 +50,22 @@ class UnreadableFormMiddleware:
             try:
                 await Request(scope, receive).form()
             except (UnicodeDecodeError, LookupError) as exc:
+                for upload in _uploads_of_the_failed_parse(exc):
+                    await upload.close()
                 raise ClientException("the form could not be decoded") from exc
         await self.app(scope, receive, send)
+
+
+def _uploads_of_the_failed_parse(exc: BaseException) -> list[UploadFile]:
+    """The files Litestar's multipart parser had already opened when a text part failed to decode: it closes them
+    only on its own parser errors (Litestar 2.25), so they are taken from its frame, left in the traceback."""
+    found: list[UploadFile] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "parse_multipart_form":
+            local = tb.tb_frame.f_locals
+            found += [v for values in local.get("fields", {}).values() for v in values if isinstance(v, UploadFile)]
+            if isinstance(local.get("data"), UploadFile):
+                found.append(local["data"])
+        tb = tb.tb_next
+    return found

@@ -158,8 +158,6 @@ POLICY: dict[str, Rule] = {
     "GET /supervision/appeals": SUPERVISOR,
     "POST /supervision/appeals/{task_id:int}/rule": SUPERVISOR,
 }
-# Bundle codes and service codes are public catalogue objects; the bundle's own code fills {code} on /bundles.
-BUNDLE_PATHS = ("/bundles/{code:str}", "/office/catalog/bundles/{code:str}")
 
 
 def rule_for(endpoint: Endpoint) -> Rule:
@@ -175,11 +173,7 @@ def test_every_route_has_a_policy_and_every_policy_a_route() -> None:
 
 
 async def request(client: Any, world: World, endpoint: Endpoint, actor: Actor) -> Any:
-    from tests.bundle_fixture import BUNDLE
-
     url = world.url(endpoint.path)
-    if endpoint.path in BUNDLE_PATHS:
-        url = url.replace(world.params["code"], BUNDLE)
     client.cookies.clear()
     for name, value in world.cookies(actor).items():
         client.cookies.set(name, value)

@@ -211,6 +211,9 @@ UNREADABLE = [
                                                    png_bytes(), "image/png")], {}),
     ("a file name of 6000 bytes", [(FIELD, "长" * 2000 + ".pdf", PDF_BYTES, "application/pdf")], {}),
     ("a text part that is not UTF-8", [], {"address": "\udcff"}),
+    # A part without a file name is text: after a file, its bad bytes once left that file open.
+    ("a file, then a nameless part that is not UTF-8", [(FIELD, "a.png", png_bytes(), "image/png"),
+                                                         ("file_proof", "", b"\xff\xfe\x00", "image/png")], {}),
 ]
 
 

@@ -57,6 +57,7 @@ class World:
     """`params` fills every path parameter of the route table with an object the actors do not own."""
 
     owner: Actor
+    insider: Actor  # an approver of the department that handles the owner's cases
     actors: dict[str, Actor]
     params: dict[str, str]
     library_material_id: str = ""
@@ -69,6 +70,8 @@ class World:
             params["material_id"] = self.library_material_id
         if "/apply/check/" in path:  # a field of the item's form, not a work queue
             params["key"] = "mobile"
+        if path.startswith(("/bundles/", "/office/catalog/bundles/")):  # a bundle's code, not an item's
+            params["code"] = BUNDLE
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: params[m.group(1)], path)
 
     def cookies(self, actor: Actor, *, csrf: bool = True) -> dict[str, str]:
@@ -167,6 +170,8 @@ async def build(client: Any) -> World:
         if actor.mobile:
             actor.session = await session_of(client, actor.mobile)
     owner.session = await session_of(client, owner.mobile)
+    insider = Actor("insider", h.approver.id, h.approver.mobile, frozenset({"approver"}))
+    insider.session = await session_of(client, insider.mobile)
 
     cert = await Certificate.select(Certificate.cert_no).where(Certificate.case == decided["id"]).first()
     library = await Material.select(Material.id).where(Material.holder_person == h.person.id).first()
@@ -192,7 +197,7 @@ async def build(client: Any) -> World:
         "file_path": "css/app.css",
     }
     # /me/materials/{material_id} is the owner's library, /cases/{case_no}/materials/{material_id} the case's.
-    world = World(owner=owner, actors=actors, params=params, library_material_id=str(library["id"]))
+    world = World(owner=owner, insider=insider, actors=actors, params=params, library_material_id=str(library["id"]))
     world.csrf = await csrf_token(client)
     assert await User.count() > len(actors)
     assert not await AuditEvent.exists().where(AuditEvent.outcome == "denied")
