@@ -20,6 +20,7 @@ from app.filings import storage
 from app.filings.tables import Material
 from tests import factories
 from tests.filing_fixture import ITEM, PDF_BYTES, VALID_FORM, apply_form, hall, png_bytes
+from tests.security.world import sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -112,8 +113,7 @@ async def apply_with(client: Any, place: Any, filename: str, data: bytes, conten
                      action: str = "submit") -> tuple[Any, Any]:
     """A fresh citizen (nothing in their library yet) applies with this file as the ID card."""
     user, person = await factories.citizen()
-    client.cookies.clear()
-    await factories.login(client, user.mobile)
+    await sign_in(client, user.id)
     key = await apply_form(client)
     fields = {**VALID_FORM, "id_number": person.id_number, "key": key, "action": action,
               "_csrf_token": client.cookies.get("yw_csrf", "")}
@@ -221,8 +221,7 @@ UNREADABLE = [
 async def test_a_multipart_body_the_server_cannot_read_is_a_400(app_client: Any, place: Any, what: str,
                                                                  files: list, extra: dict) -> None:
     user, person = await factories.citizen()
-    app_client.cookies.clear()
-    await factories.login(app_client, user.mobile)
+    await sign_in(app_client, user.id)
     key = await apply_form(app_client)
     files_before = stored_files()
     fields = {**VALID_FORM, "key": key, "action": "submit", "_csrf_token": app_client.cookies.get("yw_csrf", ""),
