@@ -5,6 +5,7 @@ its policy lets through, with a valid CSRF token. The answer is never a 500, and
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +68,15 @@ async def test_no_form_input_makes_a_500(app_client: Any, world: World, endpoint
                                          files: list, multipart: bool, htmx: bool) -> None:
     actor = actor_for(world, endpoint)
     if endpoint.path == "/logout":  # each try ends the session it is sent with
-        actor = Actor(actor.name, actor.user_id, actor.mobile, actor.officer_roles,
-                      await create_session(actor.user_id, "127.0.0.1", "fuzz"))
+        actor = replace(actor, session=await create_session(actor.user_id, "127.0.0.1", "fuzz"))
     app_client.cookies.clear()
     for name, value in world.cookies(actor).items():
         app_client.cookies.set(name, value)
-    data: dict[str, list[str]] = {"_csrf_token": [world.csrf]}
+    # htmx sends the token in a header (hx-headers on <body>), a plain form in its hidden field.
+    headers = {"hx-request": "true", "x-csrftoken": world.csrf} if htmx else {}
+    data: dict[str, list[str]] = {} if htmx else {"_csrf_token": [world.csrf]}
     for key, value in fields:
         data.setdefault(key, []).append(value)
-    headers = {"hx-request": "true"} if htmx else {}
     upload = [(name, (filename, content, "application/octet-stream")) for name, filename, content in files]
     response = await app_client.post(world.url(endpoint.path), data=data, files=upload if multipart else None,
                                      headers=headers, follow_redirects=False)
