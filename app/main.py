@@ -35,6 +35,7 @@ from app.supervision.disputes_controllers import DisputeController
 from app.supervision.ratings_controllers import AppealController, RatingController, RectificationController
 from app.web.auth import SessionAuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.forms import UnreadableFormMiddleware
 from app.web.pages import BaselineController, SiteController
 from app.web.security import csrf_config, security_headers
 from app.web.templating import template_config
@@ -86,7 +87,8 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
                                        include_in_schema=False),
         ],
-        middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
+        middleware=[UnreadableFormMiddleware,
+                    DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
         before_send=[security_headers],
         csrf_config=csrf_config(),
         # Each file is checked against the per-file limit as it streams in; the whole form may hold several.

@@ -79,9 +79,13 @@ async def empty_database() -> None:
                                    for name in table_names)
         restarts = "".join(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false); "
                            for name in table_names)
-        async with engine().pool.acquire() as connection:  # several statements: the simple query protocol
+        db = engine()
+        connection = await (db.pool.acquire() if db.pool else db.get_new_connection())
+        try:  # several statements in one go: asyncpg's simple query protocol
             filled = ", ".join(f'"{row[0]}"' for row in await connection.fetch(probe))
             await connection.execute((f"TRUNCATE {filled} CASCADE; " if filled else "") + restarts)
+        finally:
+            await (db.pool.release(connection) if db.pool else connection.close())
 
 
 @pytest.fixture

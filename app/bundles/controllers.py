@@ -53,7 +53,8 @@ class BundleController(Controller):
         f, refusal = None, ""
         if user is not None and not user.is_officer:  # officers read the guide; they file through proxy consent
             try:
-                f = await services.bundle_filing(user, code, as_uscc=request.query_params.get("as", "")[:18])
+                f = await services.bundle_filing(user, code, as_uscc=request.query_params.get("as", "")[:18],
+                                                 ip=client_ip(request))
             except DomainError as exc:
                 refusal = " ".join(exc.errors.values())
         if f is not None:
@@ -74,7 +75,7 @@ class BundleController(Controller):
         fields, conflicts, files = await _read(request)
         answers = _answers(fields)
         f = await services.bundle_filing(user, code, as_uscc=request.query_params.get("as", "")[:18],
-                                         answers=answers)
+                                         answers=answers, ip=client_ip(request))
         delivery, address = fields.get("delivery", ""), fields.get("delivery_address", "")
         values = {k: v for k, v in fields.items() if k in {fld["key"] for fld in f.form}}
         context = {"bundle": f.bundle, "members": f.members, "unavailable": f.unavailable, "f": f, "refusal": "",

@@ -215,19 +215,19 @@ async def merged_slots(members: list[Member], answers: dict[str, str], holder: f
     return list(slots.values())
 
 
-async def _holder(user: CurrentUser, bundle: dict[str, Any], as_uscc: str) -> filings.Holder:
-    audience = {"audience_person": bundle["audience"] == "person",
+async def _holder(user: CurrentUser, bundle: dict[str, Any], as_uscc: str, ip: str) -> filings.Holder:
+    audience = {"code": bundle["code"], "audience_person": bundle["audience"] == "person",
                 "audience_enterprise": bundle["audience"] == "enterprise"}
     holder, _consent = await filings.resolve_holder(user, audience, as_uscc=as_uscc if audience[
-        "audience_enterprise"] else "")
+        "audience_enterprise"] else "", ip=ip)
     return holder
 
 
 async def bundle_filing(user: CurrentUser, code: str, *, as_uscc: str = "",
-                        answers: dict[str, str] | None = None) -> BundleFiling:
+                        answers: dict[str, str] | None = None, ip: str = "") -> BundleFiling:
     bundle = await load_bundle(code)
     members, unavailable = await members_of(bundle)
-    holder = await _holder(user, bundle, as_uscc)
+    holder = await _holder(user, bundle, as_uscc, ip)
     form = merged_form(members)
     values, sources = prefill(form, holder, None)
     situations = merged_situations(members)

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
@@ -20,7 +21,7 @@ from app.filings import proxy, queues, services, storage, workflow
 from app.filings.forms import validate_field
 from app.i18n import _
 from app.lifelong.services import enterprises_of
-from app.web.auth import client_ip, current_user, login_required, officer_required, requires_role
+from app.web.auth import client_ip, current_user, deny, login_required, officer_required, requires_role
 from app.web.downloads import stored_file
 from app.web.flash import with_flash
 from app.web.forms import FormData, text
@@ -77,7 +78,7 @@ async def store_files(files: dict[str, UploadFile], keys: set[str], fields: dict
 def _holder_args(request: Request[Any, Any, Any]) -> dict[str, Any]:
     proxy_id = request.query_params.get("proxy", "")
     return {"as_uscc": request.query_params.get("as", "")[:18],
-            "proxy_id": int(proxy_id) if proxy_id.isdigit() else 0}
+            "proxy_id": int(proxy_id) if proxy_id.isdigit() else 0, "ip": client_ip(request)}
 
 
 class FilingController(Controller):
@@ -248,9 +249,12 @@ class OfficeCaseController(Controller):
     async def queue(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Template:
         """One work queue of the officer's department, oldest deadline first."""
         user = current_user(request)
-        queue = next((q for q in queues.queues_for(user) if q.key == key), None)
+        queue = next((q for q in queues.QUEUES if q.key == key), None)
         if queue is None:
             raise NotFound()
+        if queue.role not in user.roles:
+            await deny(request, "missing role", needed=[queue.role])
+            raise PermissionDeniedException()
         page = request.query_params.get("page", "1")
         page_no = int(page) if page.isdigit() else 1
         return render(request, "pages/office/queue.html", queue=queue, counts=await queues.counts(user),

@@ -72,12 +72,18 @@ class Filing:
 
 # --- whose filing ------------------------------------------------------------------------------------------------
 
-async def resolve_holder(user: CurrentUser, item: dict[str, Any], *, as_uscc: str = "",
-                         proxy_id: int = 0) -> tuple[Holder, dict[str, Any] | None]:
+async def _refuse_holder(user: CurrentUser, subject_type: str, key: str, ip: str, reason: str) -> None:
+    await record_alone("access.denied", outcome="denied", actor_id=user.id, subject_type=subject_type,
+                       subject_key=key[:64], ip=ip, reason=reason)
+
+
+async def resolve_holder(user: CurrentUser, item: dict[str, Any], *, as_uscc: str = "", proxy_id: int = 0,
+                         ip: str = "") -> tuple[Holder, dict[str, Any] | None]:
     """The page the case will belong to: the user's own, an enterprise they file for, or a resident who
-    consented to a proxy agent."""
+    consented to a proxy agent. Anyone else's is refused, audited."""
     if proxy_id:
         if not user.is_officer or "proxy_agent" not in user.roles:
+            await _refuse_holder(user, "proxy_consent", str(proxy_id), ip, "not a proxy agent")
             raise Forbidden()
         consent = await ProxyConsent.select().where(ProxyConsent.id == proxy_id, ProxyConsent.agent == user.id).first()
         if (consent is None or consent["confirmed_at"] is None or consent["used_at"] is not None
@@ -88,6 +94,8 @@ async def resolve_holder(user: CurrentUser, item: dict[str, Any], *, as_uscc: st
         person = await Person.select().where(Person.id == consent["person"]).first()
         return Holder(person=person), consent
     if user.is_officer:
+        await _refuse_holder(user, "service_item", str(item.get("code", "")), ip,
+                             "officers file only with a resident's consent")
         raise Forbidden()
     if as_uscc:
         if not item["audience_enterprise"]:
@@ -95,13 +103,14 @@ async def resolve_holder(user: CurrentUser, item: dict[str, Any], *, as_uscc: st
         entity = await LegalEntity.select(*LegalEntity.all_columns(),
                                           LegalEntity.legal_rep.name.as_alias("legal_rep_name")).where(
             LegalEntity.uscc == as_uscc.upper()[:18]).first()
-        if entity is None:
-            raise NotFound()
-        member = await EnterpriseMember.select().where(
-            EnterpriseMember.entity == entity["id"], EnterpriseMember.user == user.id,
-            EnterpriseMember.revoked_at.is_null()).first()
+        member = None
+        if entity is not None:
+            member = await EnterpriseMember.select().where(
+                EnterpriseMember.entity == entity["id"], EnterpriseMember.user == user.id,
+                EnterpriseMember.revoked_at.is_null()).first()
         if (member is None or (member["expires_on"] is not None and member["expires_on"] < workflow.local_today())
                 or (member["role"] != "legal_rep" and member["scope"] not in workflow.AGENT_FILING_SCOPES)):
+            await _refuse_holder(user, "enterprise", as_uscc, ip, "may not file for this enterprise")
             raise NotFound()
         return Holder(entity=entity), None
     if not item["audience_person"]:
@@ -189,9 +198,9 @@ async def material_slots(item: dict[str, Any], answers: dict[str, str], holder: 
 # --- the apply page --------------------------------------------------------------------------------------------
 
 async def filing(user: CurrentUser, code: str, *, as_uscc: str = "", proxy_id: int = 0,
-                 answers: dict[str, str] | None = None) -> Filing:
+                 answers: dict[str, str] | None = None, ip: str = "") -> Filing:
     g = await guide(code)
-    holder, consent = await resolve_holder(user, g.item, as_uscc=as_uscc, proxy_id=proxy_id)
+    holder, consent = await resolve_holder(user, g.item, as_uscc=as_uscc, proxy_id=proxy_id, ip=ip)
     draft = await find_draft(user, g.item["id"], holder)
     registry_values, sources = prefill(g.item["form"], holder, await last_form(g.item["id"], holder))
     if draft is not None:

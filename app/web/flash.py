@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response
 
 from app.i18n import N_, _
+from app.settings import get_settings
 from app.web.security import FLASH_COOKIE
 
 # Codes map to msgids; the text is translated when shown, and a forged cookie can only pick from this list.
@@ -36,7 +37,8 @@ MESSAGES = {
 
 
 def with_flash(response: Response[Any], code: str) -> Response[Any]:
-    response.set_cookie(FLASH_COOKIE, code, path="/", httponly=True, samesite="lax", max_age=60)
+    response.set_cookie(FLASH_COOKIE, code, path="/", httponly=True, samesite="lax", max_age=60,
+                        secure=get_settings().secure_cookies)
     return response
 
 

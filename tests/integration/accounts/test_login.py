@@ -10,6 +10,7 @@ from app.accounts.sessions import SESSION_COOKIE, hash_token
 from app.accounts.tables import User, WebSession
 from app.audit.tables import AuditEvent
 from app.db import utcnow
+from app.web.security import CSRF_COOKIE, FLASH_COOKIE
 from tests import factories as f
 
 pytestmark = pytest.mark.anyio
@@ -87,12 +88,51 @@ async def test_login_rotates_the_session_and_logout_ends_it(client):
     assert (await client.get("/me", follow_redirects=False)).headers["location"].startswith("/login")
 
 
-async def test_session_cookie_flags(client):
+def set_cookies(response) -> dict[str, str]:
+    return {c.split("=", 1)[0]: c for c in response.headers.get_list("set-cookie")}
+
+
+async def test_cookie_flags(client):
     u, _ = await f.citizen()
-    response = await f.login(client, u.mobile)
-    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE))
-    assert "HttpOnly" in cookie
-    assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
+    csrf = set_cookies(await client.get("/login"))[CSRF_COOKIE]
+    cookies = set_cookies(await f.login(client, u.mobile))
+    for cookie in (csrf, cookies[SESSION_COOKIE], cookies[FLASH_COOKIE]):
+        assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower(), cookie
+        assert "Secure" not in cookie  # plain HTTP in development; see the next test for HTTPS
+
+
+async def test_cookies_are_secure_behind_https(settings_env):
+    from litestar.testing import AsyncTestClient
+
+    from app.main import create_app
+
+    settings_env(YIWANG_SECURE_COOKIES="true")
+    u, _ = await f.citizen()
+    async with AsyncTestClient(app=create_app(), base_url="https://testserver.local") as client:
+        csrf = set_cookies(await client.get("/login"))[CSRF_COOKIE]
+        cookies = set_cookies(await f.login(client, u.mobile))
+        for cookie in (csrf, cookies[SESSION_COOKIE], cookies[FLASH_COOKIE]):
+            assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+
+
+async def test_a_session_planted_before_login_is_not_the_one_after(client):
+    """Session fixation: whatever token the browser held before the login, the login issues a new one and the
+    planted one (made up, or the attacker's own live session) opens nothing."""
+    attacker, _ = await f.citizen()
+    victim, _ = await f.citizen()
+    await f.login(client, attacker.mobile)
+    attackers_own = client.cookies.get(SESSION_COOKIE)
+    for planted in ("chosen-by-the-attacker-0123456789", attackers_own):
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")  # as a sibling site could set it
+        await f.login(client, victim.mobile)
+        issued = client.cookies.get(SESSION_COOKIE)
+        assert issued != planted
+        assert not await WebSession.exists().where(WebSession.token_hash == hash_token(planted))
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")
+        assert (await client.get("/me", follow_redirects=False)).headers["location"] == "/login?next=/me"
+    assert await WebSession.select(WebSession.user).output(as_list=True) == [victim.id, victim.id]
 
 
 async def test_wrong_password_is_refused_and_audited(client):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import logging
 import re
 from datetime import date
 
@@ -16,7 +18,7 @@ from app.errors import Forbidden
 from app.filestore import get_store
 from app.filings.tables import Material
 from tests import factories
-from tests.filing_fixture import hall
+from tests.filing_fixture import hall, png_bytes
 from tests.integration.filings.test_filing import as_current, filed_case, officer_act
 
 pytestmark = pytest.mark.anyio
@@ -79,22 +81,49 @@ async def test_revocation_by_the_issuing_department_only(client) -> None:
     assert material["deleted_at"] is not None  # no longer stands in for an upload
 
 
+HUGE_DATA_URL = "data:image/png;base64," + base64.b64encode(png_bytes(size=(2000, 2000)) + b"\0" * 8_000_000).decode()
+REFUSED_URLS = (
+    "file:///etc/passwd", "FILE:///etc/passwd", "file:/etc/passwd", "file://localhost/etc/passwd",
+    "http://example.com/x.css", "https://127.0.0.1/", "ftp://127.0.0.1/x", "//example.com/x.css",
+    "data:text/plain,hello", HUGE_DATA_URL,
+    certificate_pdf.ASSET_BASE + "../app/settings.py", certificate_pdf.ASSET_BASE + "%2e%2e/pyproject.toml",
+    certificate_pdf.ASSET_BASE + "..%2f..%2fapp/settings.py", certificate_pdf.ASSET_BASE + "/etc/passwd",
+    certificate_pdf.ASSET_BASE + "css/../../app/settings.py", certificate_pdf.ASSET_BASE + "img/",
+    certificate_pdf.ASSET_BASE.replace("/static/", "/static/../app/") + "settings.py",
+    certificate_pdf.ASSET_BASE.replace("https://", "https://evil.example/?") + "css/app.css",
+    certificate_pdf.FONT_BASE + "../../../../etc/passwd", certificate_pdf.FONT_BASE + "x.otf",
+)
+
+
 def test_the_fetcher_serves_only_our_static_files() -> None:
     fetcher = certificate_pdf._fetcher()
     assert fetcher.fetch(certificate_pdf.ASSET_BASE + "img/emblem.svg").read().startswith(b"<svg")
-    for url in ("file:///etc/passwd", "http://example.com/x.css", "https://127.0.0.1/",
-                certificate_pdf.ASSET_BASE + "../app/settings.py", certificate_pdf.ASSET_BASE + "%2e%2e/pyproject.toml",
-                "data:text/plain,hello"):
+    for url in REFUSED_URLS:
         with pytest.raises(ValueError, match="refused"):
             fetcher.fetch(url)
 
 
-def test_a_template_reaching_outside_renders_without_it() -> None:
-    html = ('<html><body><p>证照</p><img src="file:///etc/passwd"><img src="http://example.com/a.png">'
-            '<link rel="stylesheet" href="file:///etc/passwd"><img src="img/emblem.svg"></body></html>')
-    out = certificate_pdf.render_pdf(html)
+def test_a_template_reaching_outside_renders_without_it(caplog) -> None:
+    log = logging.getLogger("yiwang.certificates")  # the app's logger does not propagate to the root
+    log.addHandler(caplog.handler)
+    html = ('<html><head><style>@import url("file:///etc/passwd"); '
+            '@font-face { font-family: x; src: url(file:///usr/share/fonts/truetype/dejavu/DejaVuSans.ttf); } '
+            'body { background: url("/static/../app/settings.py"); }</style>'
+            '<link rel="stylesheet" href="file:///etc/passwd"><link rel="stylesheet" href="../app/settings.py">'
+            '</head><body><p>证照</p><img src="file:///etc/passwd"><img src="http://example.com/a.png">'
+            f'<img src="{HUGE_DATA_URL}"><img src="/static/../pyproject.toml"><object data="file:///etc/hosts">'
+            '</object><iframe src="file:///etc/passwd"></iframe><img src="img/emblem.svg"></body></html>')
+    try:
+        out = certificate_pdf.render_pdf(html)
+    finally:
+        log.removeHandler(caplog.handler)
     text = PdfReader(io.BytesIO(out)).pages[0].extract_text()
     assert "证照" in text and "root:" not in text
+    assert len(out) < 1_000_000  # the 8 MB data: image was not embedded
+    refused = " ".join(r.getMessage() for r in caplog.records if "refused" in r.getMessage())
+    for outside in ("file:///etc/passwd", "file:///usr/share/fonts", "http://example.com/a.png", "data:image/png",
+                    "yiwang.invalid/app/settings.py", "yiwang.invalid/pyproject.toml", "file:///etc/hosts"):
+        assert outside in refused, outside
 
 
 async def test_the_compact_font_prints_common_characters_and_a_rare_one_falls_back(client) -> None:
