@@ -56,6 +56,7 @@ POLICY: dict[str, Rule] = {
     "GET /login": PUBLIC,
     "POST /login": PUBLIC,
     "POST /logout": PUBLIC,
+    "POST /elderly-mode": PUBLIC,  # a display preference kept in a cookie, for anyone
     "GET /register": PUBLIC,
     "POST /register": PUBLIC,
     "GET /track": PUBLIC,
