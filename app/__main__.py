@@ -1,4 +1,5 @@
-"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|jobs run|stats rebuild|keys init`."""
+"""Operator commands: `python -m app serve|migrate|seed|catalog import/export|jobs run|stats rebuild|keys init|
+audit verify`."""
 
 from __future__ import annotations
 
@@ -95,6 +96,26 @@ async def catalog(args: argparse.Namespace) -> None:
         await close_pool()
 
 
+async def audit_verify() -> None:
+    """Walk the audit chain; exit 1 naming the first broken row."""
+    from app.audit.chain import verify
+    from app.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        started = time.perf_counter()
+        verdict = await verify()
+    finally:
+        await close_pool()
+    took = time.perf_counter() - started
+    if not verdict.ok:
+        print(f"audit verify: BROKEN at row id {verdict.broken_id}: {verdict.problem} "
+              f"({verdict.rows} rows before it verified, {took:.1f}s)", file=sys.stderr)
+        raise SystemExit(1)
+    head = f"; head: row id {verdict.head_id}, hash {verdict.head_hash.hex()}" if verdict.head_hash else ""
+    print(f"audit verify: OK, {verdict.rows} rows{head} ({took:.1f}s)")
+
+
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -158,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     p_stats.add_argument("action", choices=["rebuild"])
     p_keys = sub.add_parser("keys", help="key management")
     p_keys.add_argument("action", choices=["init"])
+    p_audit = sub.add_parser("audit", help="the audit log's hash chain")
+    p_audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -176,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(stats_rebuild())
     elif args.command == "keys":
         keys_init()
+    elif args.command == "audit":
+        asyncio.run(audit_verify())
 
 
 if __name__ == "__main__":
