@@ -346,15 +346,20 @@ class _PgWriteTransaction(PostgresTransaction):
 BeforeCommit = Callable[[list[Any]], Awaitable[None]]
 
 
-def queue_before_commit(write: BeforeCommit, item: Any) -> None:
+def queue_before_commit(write: BeforeCommit, item: Any) -> bool:
     """Queue `item` on the open write transaction: just before it commits, `write` gets every item queued for it, in
     order, and runs on that transaction (its failure rolls the whole transaction back). What a transaction appends
     to a shared sequence (the audit chain) waits for the end this way, so whatever it must lock for that is held
-    only for the commit, after every other lock the transaction takes. RuntimeError outside a write_tx()."""
-    queued = getattr(engine().current_transaction.get(), "before_commit", None)  # read transactions have none
+    only for the commit, after every other lock the transaction takes. False when no transaction is open;
+    RuntimeError in a read transaction."""
+    transaction = engine().current_transaction.get()
+    if transaction is None:
+        return False
+    queued = getattr(transaction, "before_commit", None)  # read transactions have none
     if queued is None:
-        raise RuntimeError("needs an open write_tx()")
+        raise RuntimeError("needs a write_tx(), not a read transaction")
     queued.setdefault(write, []).append(item)
+    return True
 
 
 async def _run_before_commit(transaction: Any) -> None:

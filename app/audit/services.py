@@ -22,10 +22,13 @@ async def record(
     ip: str = "",
     **detail: Any,
 ) -> None:
-    """An audit row, written with the open write transaction's commit (chained there: see app.audit.chain)."""
-    queue_before_commit(chain.append, (
-        utcnow(), actor_id, action[:48], outcome[:8], subject_type[:32], str(subject_key)[:64], ip[:45],
-        json.dumps(detail, ensure_ascii=False, default=str) if detail else ""))
+    """An audit row, written with the open write transaction's commit (chained there: see app.audit.chain); with
+    no transaction open, in one of its own."""
+    row = (utcnow(), actor_id, action[:48], outcome[:8], subject_type[:32], str(subject_key)[:64], ip[:45],
+           json.dumps(detail, ensure_ascii=False, default=str) if detail else "")
+    if not queue_before_commit(chain.append, row):
+        async with write_tx():
+            queue_before_commit(chain.append, row)
 
 
 async def record_alone(action: str, **kw: Any) -> None:

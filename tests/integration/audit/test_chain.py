@@ -14,7 +14,7 @@ import pytest
 from app.audit import chain
 from app.audit.services import record, record_alone
 from app.audit.tables import AuditEvent
-from app.db import utcnow, write_tx
+from app.db import engine, utcnow, write_tx
 from app.filings.tables import Case, CaseStep
 from app.settings import ROOT
 from tests import factories
@@ -118,7 +118,7 @@ async def test_a_row_inserted_in_the_middle_is_found(db) -> None:
     assert verdict.broken_id == ids[2] + 1 and "no row_hash" in verdict.problem
 
 
-async def test_a_rolled_back_transaction_leaves_no_gap_and_record_needs_a_transaction(db) -> None:
+async def test_a_rolled_back_transaction_leaves_no_gap_and_a_read_transaction_takes_no_row(db) -> None:
     await record_alone("login.failed", outcome="failed", subject_key="1")
     with pytest.raises(ValueError, match="refused"):
         async with write_tx():
@@ -128,8 +128,11 @@ async def test_a_rolled_back_transaction_leaves_no_gap_and_record_needs_a_transa
     assert [r["subject_key"] for r in await AuditEvent.select(AuditEvent.subject_key).order_by(AuditEvent.id)] \
         == ["1", "3"]
     assert (await chain.verify()).ok
-    with pytest.raises(RuntimeError, match="write_tx"):
-        await record("case.submit")
+    await record("access.denied", outcome="denied", subject_key="4")  # no transaction open: a row of its own
+    assert (await chain.verify()).rows == 3
+    with pytest.raises(RuntimeError, match="not a read transaction"):
+        async with engine().transaction():
+            await record("case.submit", subject_key="5")
 
 
 async def test_rows_from_before_the_chain_are_sealed_by_the_migration_step(db) -> None:
