@@ -27,7 +27,6 @@ import pytest
 
 from app.audit import chain
 from app.audit.tables import AuditEvent
-from app.filings.storage import material_path
 from app.filings.tables import Case
 from app.settings import ROOT, get_settings
 from tests import factories
@@ -40,13 +39,15 @@ KILL_AFTER = 15  # acknowledged submissions before the kill
 
 
 @contextlib.contextmanager
-def server(log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(log: Path, store: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The server on the test database, its stored files in `store` (a kill mid-upload leaves a temp file there)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT,
-                                env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
+                                env={**os.environ, "YIWANG_MATERIALS_DIR": str(store)}, stdout=out,
+                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -137,7 +138,7 @@ async def rows(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await AuditEvent.raw(sql, *args)
 
 
-async def assert_sound(acknowledged: list[str]) -> None:
+async def assert_sound(acknowledged: list[str], store: Path) -> None:
     if get_settings().is_sqlite:
         with contextlib.closing(sqlite3.connect(get_settings().sqlite_path)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -154,7 +155,8 @@ async def assert_sound(acknowledged: list[str]) -> None:
                                'WHERE cm."case" = {}', case["id"])
         assert len(materials) == 2, case_no  # saving a draft attaches both uploads in its one transaction
         for m in materials:
-            assert hashlib.sha256(material_path(m["sha256"]).read_bytes()).hexdigest() == m["sha256"]
+            sha = m["sha256"]
+            assert hashlib.sha256((store / sha[:2] / sha[2:4] / sha).read_bytes()).hexdigest() == sha
         if case["state"] == "draft":  # saved, and the crash came before the submission's own transaction
             assert steps == [] and audited == 0, case_no
         else:
@@ -173,16 +175,16 @@ async def test_a_server_killed_mid_submission_leaves_no_half_written_case(db, tm
         user, person = await factories.citizen(name=f"王{n}明")
         people.append((user.mobile, {**VALID_FORM, "name": person.name, "id_number": person.id_number}))
 
-    log = tmp_path / "server.log"
-    with server(log) as (url, proc):
+    log, store = tmp_path / "server.log", tmp_path / "materials"
+    with server(log, store) as (url, proc):
         acknowledged, posting = await load_until_killed(url, people, proc)
     assert len(acknowledged) >= KILL_AFTER and posting >= 1
 
-    with server(log) as (url, _proc):  # it starts again on what the crash left
-        await assert_sound(acknowledged)
+    with server(log, store) as (url, _proc):  # it starts again on what the crash left
+        await assert_sound(acknowledged, store)
         client = await logged_in(url, people[0][0])
         try:
             after = await submit_once(client, people[0][1], 0)
         finally:
             await client.aclose()
-    await assert_sound([*acknowledged, after])
+    await assert_sound([*acknowledged, after], store)
