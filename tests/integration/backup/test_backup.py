@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -44,18 +45,27 @@ async def fresh_place() -> AsyncIterator[dict[str, str]]:
     folder = Path(tempfile.mkdtemp(prefix="yiwang-restore-"))
     env = {**os.environ, "YIWANG_VAR_DIR": str(folder)}
     env.pop("YIWANG_MATERIALS_DIR", None)
-    if get_settings().is_sqlite:
-        env["DATABASE_URL"] = f"sqlite:///{folder}/yiwang.sqlite3"
-        yield env
-        return
+    try:
+        if get_settings().is_sqlite:
+            env["DATABASE_URL"] = f"sqlite:///{folder}/yiwang.sqlite3"
+            yield env
+        else:
+            async with fresh_pg_database() as url:
+                env["DATABASE_URL"] = url
+                yield env
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def fresh_pg_database() -> AsyncIterator[str]:
     admin_url = os.environ["YIWANG_TEST_PG_URL"]
     name = f"yiwang_restore_{os.getpid()}"
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name}")
         await admin.execute(f"CREATE DATABASE {name}")
-        env["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        yield env
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
