@@ -9,7 +9,7 @@ import sqlite3
 import string
 import threading
 import weakref
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from piccolo.columns.base import Column
 from piccolo.columns.column_types import ForeignKey, LazyTableReference
 from piccolo.engine import sqlite as piccolo_sqlite
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from app.settings import get_settings
@@ -268,7 +268,7 @@ class _PooledTransaction(SQLiteTransaction):
     """A read transaction on a pooled connection; a write one (IMMEDIATE) on this thread's loop connection, holding
     this process's write lock throughout."""
 
-    __slots__ = ("_lock", "bulk")
+    __slots__ = ("_lock", "before_commit", "bulk")
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
@@ -292,6 +292,7 @@ class _PooledTransaction(SQLiteTransaction):
             if self._lock is not None:
                 self._lock.release()
             raise
+        self.before_commit = {} if self._lock is not None else None
         self.context = engine.current_transaction.set(self)
         return self
 
@@ -300,6 +301,12 @@ class _PooledTransaction(SQLiteTransaction):
             return exception is None
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
         try:
+            if not exception and self.before_commit:
+                try:
+                    await _run_before_commit(self)
+                except BaseException:
+                    await self.rollback()
+                    raise
             if exception:
                 if not self._rolled_back:
                     await self.rollback()
@@ -315,6 +322,50 @@ class _PooledTransaction(SQLiteTransaction):
             if self._lock is not None:
                 self._lock.release()
         return exception is None
+
+
+class _PgWriteTransaction(PostgresTransaction):
+    """PostgreSQL's write transaction, running what was queued for its commit (`queue_before_commit`) first."""
+
+    __slots__ = ("before_commit",)
+
+    async def __aenter__(self) -> PostgresTransaction:
+        self.before_commit = {}
+        return await super().__aenter__()
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is None and not exception and self.before_commit:
+            try:
+                await _run_before_commit(self)
+            except BaseException as error:
+                await super().__aexit__(type(error), error, error.__traceback__)  # rolls back, hands the connection on
+                raise
+        return await super().__aexit__(exception_type, exception, traceback)
+
+
+BeforeCommit = Callable[[list[Any]], Awaitable[None]]
+
+
+def queue_before_commit(write: BeforeCommit, item: Any) -> bool:
+    """Queue `item` on the open write transaction: just before it commits, `write` gets every item queued for it, in
+    order, and runs on that transaction (its failure rolls the whole transaction back). What a transaction appends
+    to a shared sequence (the audit chain) waits for the end this way, so whatever it must lock for that is held
+    only for the commit, after every other lock the transaction takes. False when no transaction is open;
+    RuntimeError in a read transaction."""
+    transaction = engine().current_transaction.get()
+    if transaction is None:
+        return False
+    queued = getattr(transaction, "before_commit", None)  # read transactions have none
+    if queued is None:
+        raise RuntimeError("needs a write_tx(), not a read transaction")
+    queued.setdefault(write, []).append(item)
+    return True
+
+
+async def _run_before_commit(transaction: Any) -> None:
+    queued, transaction.before_commit = transaction.before_commit, {}
+    for write, items in queued.items():
+        await write(items)
 
 
 _small_reads = threading.local()
@@ -389,19 +440,7 @@ def write_tx(*, bulk: bool = False) -> Any:
         if isinstance(transaction, _PooledTransaction):
             transaction.bulk = bulk
         return transaction
-    return db.transaction()
-
-
-@contextlib.asynccontextmanager
-async def single_write() -> AsyncIterator[None]:
-    """For one write statement that needs no transaction around it (an audit row of a read): SQLite commits the
-    statement by itself, so this only queues on the process's write lock, one round trip instead of three."""
-    db = engine()
-    if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
-        async with db.write_lock():
-            yield
-    else:
-        yield
+    return _PgWriteTransaction(engine=db)
 
 
 def utcnow() -> datetime:

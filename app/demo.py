@@ -271,7 +271,8 @@ async def _approve(case: dict[str, Any], *, days_ago: int = 0, took: int = 2, re
 async def move_back(case_id: int, days: int, took: int = 2) -> dict[str, Any]:
     """Everything the case wrote, as if its clock had started `days` ago (and, if it has ended, it took `took`
     days from filing to decision): its number, times, steps, materials, certificate (number and validity),
-    access-log rows and messages."""
+    access-log rows and messages. Not its audit rows: the audit log is a hash chain (app.audit.chain) and says
+    truthfully when the seeding wrote what, under the numbers the cases had then."""
     from app.audit.tables import DataAccess
     from app.certificates.services import expiry_date, next_serial
     from app.certificates.tables import Certificate

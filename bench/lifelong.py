@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.audit import chain
 from bench.filing import Row
 from bench.search import (
     LeanGet,
@@ -261,7 +262,7 @@ CERT_COLUMNS = ("cert_no, certificate_type, \"case\", holder_person, holder_name
                 " valid_until, state, revoked_at, revoked_reason, created_at")
 NOTE_COLUMNS = "\"user\", title, body, link, created_at, read_at"
 TODO_COLUMNS = "holder_person, kind, dedupe, title, body, link, due_on, created_at, done_at"
-AUDIT_COLUMNS = "created_at, action, outcome, subject_type, subject_key, detail"
+AUDIT_COLUMNS = ", ".join((*chain.CONTENT, "prev_hash", "row_hash"))
 OPINIONS = {"accepted": "", "under_review": "材料齐全，符合法定形式，建议准予。", "approved": "准予许可。",
             "denied": "经审查不符合办理条件，不予许可。", "rejected": "不属于本机关职责范围，不予受理。",
             "correction_requested": "请补正：身份证明材料不清晰，请重新上传。", "withdrawn": "", "submitted": "",
@@ -480,8 +481,8 @@ def write_cases(conn: sqlite3.Connection, rng: random.Random, owners: list[int],
                 todos.append((pid, "rating", f"rate:{case_id}", texts["rating"] % it["name"], "", link,
                                (_day(last) + timedelta(days=30)).isoformat(), _ts(last + 1800), _ts(last + 31 * DAY)))
             else:
-                audits.append((_ts(last), "case.approve" if state == "approved" else "case.deny", "ok", "case",
-                               case_no, ""))
+                audits.append((datetime.fromtimestamp(int(last), UTC), None,
+                               "case.approve" if state == "approved" else "case.deny", "ok", "case", case_no, "", ""))
         if len(cases) >= BATCH:
             flush(conn, cases, certs, notes, todos, audits, totals)
             if (i + 1) % (10 * BATCH) == 0:
@@ -503,7 +504,11 @@ def flush(conn: sqlite3.Connection, cases: list[tuple[Any, ...]], certs: list[tu
     _insert(conn, "certificate", CERT_COLUMNS, certs)
     _insert(conn, "notification", NOTE_COLUMNS, notes)
     _insert(conn, "todo", TODO_COLUMNS, todos)
-    _insert(conn, "audit_event", AUDIT_COLUMNS, audits)
+    # Chained as the app chains them (app.audit.chain), so `python -m app audit verify` holds on the seeded file.
+    head = conn.execute(chain.HEAD_SQL).fetchone()
+    _insert(conn, "audit_event", AUDIT_COLUMNS,
+            [(str(row[0]), *row[1:]) for row in chain.chained(head[0] if head else None, audits)])
+    audits.clear()
 
 
 # --- sessions and the data's shape --------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """Writing audit rows; callers do it inside the transaction of the change they record, or, for what changes
-nothing else (a refusal, a read, an export), with `record_alone`."""
+nothing else (a refusal, a read, an export), with `record_alone`. The rows join the hash chain (app.audit.chain)
+when that transaction commits."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from app.audit import chain
 from app.audit.tables import AuditEvent
-from app.db import utcnow, write_tx
+from app.db import queue_before_commit, utcnow, write_tx
 
 
 async def record(
@@ -20,13 +22,13 @@ async def record(
     ip: str = "",
     **detail: Any,
 ) -> None:
-    # Written out: every state change writes one, and the ORM's row object and statement cost more than the insert.
-    await AuditEvent.raw(
-        "INSERT INTO audit_event (created_at, actor_id, action, outcome, subject_type, subject_key, ip, detail) "
-        "VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
-        utcnow(), actor_id, action[:48], outcome[:8], subject_type[:32], str(subject_key)[:64], ip[:45],
-        json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
-    )
+    """An audit row, written with the open write transaction's commit (chained there: see app.audit.chain); with
+    no transaction open, in one of its own."""
+    row = (utcnow(), actor_id, action[:48], outcome[:8], subject_type[:32], str(subject_key)[:64], ip[:45],
+           json.dumps(detail, ensure_ascii=False, default=str) if detail else "")
+    if not queue_before_commit(chain.append, row):
+        async with write_tx():
+            queue_before_commit(chain.append, row)
 
 
 async def record_alone(action: str, **kw: Any) -> None:

@@ -1,10 +1,12 @@
 """The audit table: one row per security-relevant event, written in the transaction of the change."""
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class AuditEvent(Table):
+    """Chained by SHA-256 in id order (app.audit.chain): prev_hash is the row before's row_hash."""
+
     created_at = Timestamptz(index=True)
     actor_id = Integer(null=True, default=None, index=True)
     action = Varchar(length=48, index=True)
@@ -13,6 +15,8 @@ class AuditEvent(Table):
     subject_key = Varchar(length=64, default="", index=True)
     ip = Varchar(length=45, default="", index=True)
     detail = Text(default="")
+    prev_hash = Bytea(null=True, default=None)
+    row_hash = Bytea(null=True, default=None)
 
 
 class DataAccess(Table):

@@ -26,7 +26,7 @@ from app.catalog.tables import CertificateType
 from app.certificates import keys
 from app.certificates.pdf import SignRequest, produce
 from app.certificates.tables import Certificate, CertificateCounter
-from app.db import single_write, utcnow, write_tx
+from app.db import utcnow, write_tx
 from app.errors import DomainError, Forbidden, NotFound
 from app.filings.services import guide_by_id, log_access
 from app.filings.storage import store_bytes
@@ -355,9 +355,8 @@ async def downloadable(user: CurrentUser, cert: dict[str, Any], *, ip: str) -> N
 
 
 async def record_download(user: CurrentUser, cert: dict[str, Any], *, ip: str, cached: bool) -> None:
-    async with single_write():
-        await record("certificate.download", actor_id=user.id, subject_type="certificate",
-                     subject_key=cert["cert_no"], ip=ip, **({"not_modified": True} if cached else {}))
+    await record_alone("certificate.download", actor_id=user.id, subject_type="certificate",
+                       subject_key=cert["cert_no"], ip=ip, **({"not_modified": True} if cached else {}))
 
 
 async def by_file_hash(sha256: str) -> dict[str, Any] | None:

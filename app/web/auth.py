@@ -10,7 +10,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from app.accounts.sessions import SESSION_COOKIE, CurrentUser, load_session
-from app.audit.services import record
+from app.audit.services import record_alone
 
 
 class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -37,7 +37,7 @@ async def login_required(connection: ASGIConnection[Any, Any, Any, Any], _: Base
 async def deny(connection: ASGIConnection[Any, Any, Any, Any], reason: str, **detail: Any) -> None:
     """Record a refused access in the audit log (its own short write: the request changes nothing else)."""
     user = current_user(connection)
-    await record(
+    await record_alone(
         "access.denied",
         outcome="denied",
         actor_id=user.id if user else None,
