@@ -80,6 +80,8 @@ async def test_a_citizen_from_registration_to_a_verified_certificate(db, live_se
     # Register and activate the personal page against the registry.
     await citizen.go("/")
     await page.get_by_role("link", name="注册", exact=True).first.click()
+    await page.wait_for_url("**/register")  # the boosted swap done: the header link below is the new page's
+    await page.get_by_label("手机号码").wait_for()
     register = page.locator(".user-nav").get_by_role("link", name="注册")
     await register.hover()  # where the pointer rests after that click: the words must stay readable
     ink, paper = await register.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
