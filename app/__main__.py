@@ -169,8 +169,9 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
+        access_log=False,  # app.web.access_log writes it, for a fraction of the cost
         host=args.host,
         port=args.port,
         workers=args.workers,

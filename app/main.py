@@ -33,6 +33,7 @@ from app.supervision.complaints_controllers import (
 from app.supervision.controllers import StatsController, SupervisionController
 from app.supervision.disputes_controllers import DisputeController
 from app.supervision.ratings_controllers import AppealController, RatingController, RectificationController
+from app.web.access_log import AccessLog
 from app.web.auth import SessionAuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.forms import UnreadableFormMiddleware
@@ -103,3 +104,9 @@ def create_app() -> Litestar:
                                                            "propagate": False}}),
         debug=settings.debug,
     )
+
+
+def create_served_app() -> Litestar | AccessLog:
+    """What `python -m app serve` runs: the app, inside the access log unless YIWANG_ACCESS_LOG=false."""
+    app = create_app()
+    return AccessLog(app) if get_settings().access_log else app

@@ -31,6 +31,7 @@ class Settings:
     login_max_failures_per_address: int
     login_window_minutes: int
     debug: bool
+    access_log: bool  # a line per request on standard output (`serve`); behind nginx, its own log has them
     bench_baseline: bool
     public_url: str
     jobs_interval_minutes: int  # 0: no in-process jobs (an operator runs `python -m app jobs run`)
@@ -83,6 +84,7 @@ def get_settings() -> Settings:
         login_max_failures_per_address=int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES_ADDRESS", "30")),
         login_window_minutes=int(os.environ.get("YIWANG_LOGIN_WINDOW_MINUTES", "15")),
         debug=_bool("YIWANG_DEBUG", False),
+        access_log=_bool("YIWANG_ACCESS_LOG", True),
         bench_baseline=_bool("YIWANG_BENCH_BASELINE", False),
         public_url=os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000"),
         jobs_interval_minutes=int(os.environ.get("YIWANG_JOBS_INTERVAL_MINUTES", "60")),

@@ -385,14 +385,14 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
         entity=await read_one("SELECT * FROM legal_entity WHERE id = {}", case["holder_entity"])
         if case["holder_entity"] else None,
     )
-    hall = await read_one("SELECT name FROM department WHERE id = {}", case["hall"])
+    hall = await _department_names.get(case["hall"], lambda: _department_name(case["hall"]))
     cal = await workflow.load_calendar()
     from app.bundles.tables import BundleCase  # bundles and certificates build on filings
     from app.certificates.services import for_case
 
     return {
         "case": case, "item": g.item, "department": g.department, "material_names": g.material_names,
-        "hall": hall["name"] if hall else "",
+        "hall": hall,
         "holder": holder, "steps": steps, "materials": materials,
         "form": as_json(case["form_data"]), "correction": as_json(case["correction"]),
         "clock": workflow.clock_view(case, cal, workflow.local_today()),
@@ -403,11 +403,26 @@ async def case_detail(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def guide_by_id(item_id: int) -> Guide:
+# Per-worker copies for every case page view: an item's code never changes, a department's name seldom does.
+_item_codes = TTLCache(300.0)
+_department_names = TTLCache(300.0)
+
+
+async def _item_code(item_id: int) -> str | None:
     row = await read_one("SELECT code FROM service_item WHERE id = {}", item_id)
-    if row is None:
+    return row["code"] if row else None
+
+
+async def _department_name(department_id: int) -> str:
+    row = await read_one("SELECT name FROM department WHERE id = {}", department_id)
+    return row["name"] if row else ""
+
+
+async def guide_by_id(item_id: int) -> Guide:
+    code = await _item_codes.get(item_id, lambda: _item_code(item_id))
+    if code is None:
         raise NotFound()
-    return await guide(row["code"], include_withdrawn=True)
+    return await guide(code, include_withdrawn=True)
 
 
 async def _refuse_case(user: CurrentUser, case_no: str, ip: str, reason: str) -> None:

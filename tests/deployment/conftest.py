@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from app.settings import ROOT
+from app.web.access_log import FLUSH_SECONDS
 from tests.servers import S3_KEYS, free_port, make_bucket, process, s3_server, wait_until_up
 
 NGINX = "/usr/sbin/nginx"
@@ -76,10 +77,12 @@ class ServerLog:
                 for m in ACCESS_LINE.finditer(complete.decode(errors="replace"))]
 
     def skip(self) -> None:
+        """Past every request answered so far: a server writes its lines at most FLUSH_SECONDS late."""
+        time.sleep(FLUSH_SECONDS + 0.3)
         self.offset = self.path.stat().st_size
 
     def wait_for(self, count: int, method: str, seconds: float = 10) -> list[Request]:
-        """The next `count` requests of this method the servers logged (each just after answering it)."""
+        """The next `count` requests of this method the servers logged (each within FLUSH_SECONDS of answering)."""
         seen: list[Request] = []
         deadline = time.monotonic() + seconds
         while len(seen) < count and time.monotonic() < deadline:
