@@ -653,7 +653,7 @@ def print_table(rows: Sequence[Row]) -> None:
     """The run's table; with YIWANG_BENCH_ROWS set (bench/run), its rows are also appended there as JSON."""
     full = [(*r, "") if len(r) == 4 else r for r in rows]
     head = ("figure", "target", "measured", "vs baseline")
-    widths = [max([len(h)] + [len(r[i]) for r in full]) for i, h in enumerate(head)]
+    widths = [max([len(h)] + [len(r[i]) for r in full]) for i, h in zip((0, 1, 2, 4), head, strict=True)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False))
