@@ -369,6 +369,9 @@ async def _run_before_commit(transaction: Any) -> None:
 
 
 _small_reads = threading.local()
+# Set by a benchmark's diagnosis (bench.search.captured_statements) to see the statements small reads run on SQLite,
+# which skip Piccolo's compiling; None otherwise.
+observe_statement: Callable[[str, tuple[Any, ...]], None] | None = None
 
 
 async def read_small(sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -387,7 +390,10 @@ async def read_small(sql: str, *args: Any) -> list[dict[str, Any]]:
     connection = getattr(_small_reads, "connection", None)
     if connection is None:
         connection = _small_reads.connection = _kept_connection(db)
-    cursor = connection.execute(_sqlite_statement(sql), args)
+    statement = _sqlite_statement(sql)
+    if observe_statement is not None:
+        observe_statement(statement, args)
+    cursor = connection.execute(statement, args)
     names = [column[0] for column in cursor.description or ()]  # once, not per row as a row factory would
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

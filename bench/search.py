@@ -245,9 +245,11 @@ async def recall_check(queries: Sequence[str], items: list[tuple[str, str, str]]
 
 
 async def captured_statements(run: Any) -> list[tuple[str, list[Any]]]:
-    """The SQL statements (with their arguments) the app runs while `run()` is awaited: every statement, through
-    Piccolo's engine or app.db.read_small, is compiled from a QueryString once."""
+    """The SQL statements (with their arguments) the app runs while `run()` is awaited: those through Piccolo's engine
+    as each QueryString is compiled, and app.db.read_small's on SQLite (compiled once per template) as it runs them."""
     from piccolo.querystring import QueryString
+
+    from app import db
 
     original = QueryString.compile_string
     captured: list[tuple[str, list[Any]]] = []
@@ -258,10 +260,12 @@ async def captured_statements(run: Any) -> list[tuple[str, list[Any]]]:
         return compiled
 
     QueryString.compile_string = spy  # type: ignore[method-assign]
+    db.observe_statement = lambda statement, args: captured.append((statement, list(args)))
     try:
         await run()
     finally:
         QueryString.compile_string = original  # type: ignore[method-assign]
+        db.observe_statement = None
     return captured
 
 

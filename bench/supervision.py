@@ -364,7 +364,7 @@ async def card_job() -> tuple[int, float] | None:
     from app.db import close_pool, start_pool
     from app.workdays.calendar import local_today
 
-    job = jobs._jobs().get("supervision.cards")
+    job = jobs.scheduled().get("supervision.cards")
     if job is None:
         return None
     await start_pool()

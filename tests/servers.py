@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.settings import ROOT
+from tests.conftest import process_env
 
 S3_KEYS = {"YIWANG_S3_ACCESS_KEY": "yiwang-test", "YIWANG_S3_SECRET_KEY": "yiwang-test-secret",
            "YIWANG_S3_REGION": "us-east-1"}
@@ -76,3 +77,14 @@ def make_bucket(endpoint: str, bucket: str) -> None:
     boto3.client("s3", endpoint_url=endpoint, region_name=S3_KEYS["YIWANG_S3_REGION"],
                  aws_access_key_id=S3_KEYS["YIWANG_S3_ACCESS_KEY"],
                  aws_secret_access_key=S3_KEYS["YIWANG_S3_SECRET_KEY"]).create_bucket(Bucket=bucket)
+
+
+@contextmanager
+def app_server(log: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m app serve` on a free loopback port, on the tests' database (with tests.conftest.process_env
+    unless `env` is given): its URL and process, answering /healthz when the block starts, ended when it ends."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with process([sys.executable, "-m", "app", "serve", "--port", str(port)], log, env or process_env()) as proc:
+        wait_until_up(f"{url}/healthz", proc, log)
+        yield url, proc

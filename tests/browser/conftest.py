@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.settings import ROOT
-from tests.conftest import process_env
+from tests.servers import app_server
 
 CHROMIUM = os.environ.get("YIWANG_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / os.environ.get("YIWANG_TEST_ENGINE", "sqlite")
@@ -25,39 +21,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
-    port = _free_port()
-    log = (ARTIFACTS / "server.log")
+    """One server for the browser tests of a run; its log lands with the screenshots."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            # Its own process and loop: it keeps a PostgreSQL pool, as in production (the tests' 0 is for the
-            # in-process test client only).
-            cwd=ROOT, env=process_env(), stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:  # noqa: S310 - loopback only
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+    log = ARTIFACTS / "server.log"
+    log.write_text("")
+    with app_server(log) as (url, _proc):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +38,9 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def launched(chromium_path: str) -> AsyncIterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -77,6 +49,12 @@ async def browser(chromium_path: str) -> AsyncIterator[Any]:
             yield instance
         finally:
             await instance.close()
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[Any]:
+    async with launched(chromium_path) as instance:
+        yield instance
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ apply journey by keyboard alone, and the elderly-friendly mode (适老化) toggl
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,8 +23,8 @@ from app.lifelong.tables import EnterpriseMember
 from app.registry.tables import GuardianLink
 from app.settings import ROOT
 from app.supervision.tables import Complaint, Rectification
-from tests.browser.conftest import CHROMIUM_ARGS
-from tests.conftest import empty_database
+from tests.browser.conftest import launched
+from tests.conftest import empty_database, process_env
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -113,20 +112,14 @@ async def demo(live_server: str) -> Demo:
     await empty_database()
     forget_all()
     await anyio.run_process([sys.executable, "-m", "app", "seed", "--demo"], cwd=ROOT,
-                            env={**os.environ, "YIWANG_DB_POOL_SIZE": "4"})
+                            env=process_env())
     return await load_demo()
 
 
 @pytest.fixture(scope="module")
 async def chromium(chromium_path: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            await instance.close()
+    async with launched(chromium_path) as instance:
+        yield instance
 
 
 class Sessions:

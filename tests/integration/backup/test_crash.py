@@ -13,12 +13,8 @@ import hashlib
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +24,11 @@ import pytest
 from app.audit import chain
 from app.audit.tables import AuditEvent
 from app.filings.tables import Case
-from app.settings import ROOT, get_settings
+from app.settings import get_settings
 from tests import factories
+from tests.conftest import process_env
 from tests.filing_fixture import ITEM, PDF_BYTES, VALID_FORM, hall, png_bytes
+from tests.servers import app_server
 
 pytestmark = pytest.mark.anyio
 
@@ -38,31 +36,9 @@ CLIENTS = 8
 KILL_AFTER = 15  # acknowledged submissions before the kill
 
 
-@contextlib.contextmanager
-def server(log: Path, store: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(log: Path, store: Path) -> Any:
     """The server on the test database, its stored files in `store` (a kill mid-upload leaves a temp file there)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, "YIWANG_MATERIALS_DIR": str(store)}, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=10)
+    return app_server(log, process_env(YIWANG_MATERIALS_DIR=str(store)))
 
 
 async def logged_in(url: str, mobile: str) -> httpx.AsyncClient:
