@@ -213,12 +213,15 @@ async def rendering(args: argparse.Namespace, certs: list[dict[str, Any]], table
 
 # --- download ------------------------------------------------------------------------------------------------
 
-async def login(base: str) -> httpx.Cookies:
-    from app.demo import DEMO_PASSWORD, FAMILY
+async def login(base: str, user_id: int) -> httpx.Cookies:
+    """The session of a demo account (the certificate's applicant: the download is theirs to make)."""
+    from app.accounts.tables import User
+    from app.demo import DEMO_PASSWORD
 
+    user = await User.select(User.mobile).where(User.id == user_id).first()
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         await client.get("/login")
-        r = await client.post("/login", data={"mobile": FAMILY[0].mobile, "password": DEMO_PASSWORD,
+        r = await client.post("/login", data={"mobile": user["mobile"], "password": DEMO_PASSWORD,
                                               "_csrf_token": client.cookies.get("yw_csrf", "")})
         if r.status_code != 303:
             raise SystemExit(f"login: {r.status_code} {r.text[:300]}")
@@ -258,7 +261,9 @@ async def downloads(args: argparse.Namespace, var_dir: Path, cert: dict[str, Any
     proc = start_server(var_dir, port)
     results: dict[str, tuple[list[float], float, list[str]]] = {}
     try:
-        cookies = await login(base)
+        from app.certificates.services import by_number
+
+        cookies = await login(base, (await by_number(cert["cert_no"]))["applicant"])
         paths = {"download": f"/certificates/{cert['cert_no']}.pdf", "static": f"/static/{static_copy.name}"}
         for mode, n_clients in (("seq", 1), (f"x{args.clients}", args.clients)):
             clients = [httpx.AsyncClient(base_url=base, timeout=60, cookies=cookies) for _ in range(n_clients)]
