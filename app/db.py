@@ -449,6 +449,29 @@ def write_tx(*, bulk: bool = False) -> Any:
     return _PgWriteTransaction(engine=db)
 
 
+async def hold(name: str) -> None:
+    """Until the open write transaction ends, another write transaction that holds the same `name` waits for it:
+    PostgreSQL's transaction-scoped advisory lock on the name's hash. On SQLite a write transaction already holds
+    the database's write lock."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return
+    transaction = db.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("hold() is for an open write_tx()")
+    await transaction.connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
+
+
+async def unused_number(table: str, column: str, draw: Callable[[], str]) -> str:
+    """A number for the unique `table.column`, drawn by `draw()` inside the open write transaction until one is not
+    in use. A concurrent transaction that drew the same number (PostgreSQL) waits on hold() and then sees it taken."""
+    while True:
+        number = draw()
+        await hold(f"{table}.{column}={number}")
+        if await read_one(f"SELECT 1 AS taken FROM {table} WHERE {column} = {{}}", number) is None:  # noqa: S608 - our names
+            return number
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -19,7 +19,7 @@ from app.catalog.schema import ancestors
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
 from app.catalog.tables import MaterialType
 from app.certificates.tables import Certificate
-from app.db import utcnow, write_tx
+from app.db import hold, unused_number, utcnow, write_tx
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.filings import services as filings
 from app.filings import workflow
@@ -278,13 +278,15 @@ async def submit_bundle(f: BundleFiling, user: CurrentUser, cleaned: dict[str, s
     types = await material_types({s.code for s in f.slots})
     uploaded = {u.key: u for u in uploads}
     async with write_tx():
+        await hold(f"bundle_case.idempotency_key={key[:43]}")
         existing = await BundleCase.select().where(BundleCase.idempotency_key == key[:43]).first()
         if existing is not None:
             if existing["applicant"] != user.id:
                 raise Forbidden()
             return existing
         parent = (await BundleCase.insert(BundleCase(
-            bundle_no=_new_bundle_no(today), query_code=filings.new_query_code(), idempotency_key=key[:43],
+            bundle_no=await unused_number("bundle_case", "bundle_no", lambda: _new_bundle_no(today)),
+            query_code=filings.new_query_code(), idempotency_key=key[:43],
             bundle=f.bundle["id"], applicant=user.id,
             holder_person=f.holder.person["id"] if f.holder.person else None,
             holder_entity=f.holder.entity["id"] if f.holder.entity else None, state="in_progress",
@@ -310,7 +312,7 @@ async def submit_bundle(f: BundleFiling, user: CurrentUser, cleaned: dict[str, s
         for m in f.members:
             department = m.item["department"]
             child = (await Case.insert(Case(
-                case_no=filings.new_case_no(today), query_code=filings.new_query_code(),
+                case_no=await filings.unused_case_no(today), query_code=filings.new_query_code(),
                 idempotency_key=f"{key[:30]}-{m.item['id']}", item=m.item["id"], item_version=m.item["version"],
                 department=department, hall=await filings.hall_for(department), applicant=user.id,
                 holder_person=f.holder.person["id"] if f.holder.person else None,

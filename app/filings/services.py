@@ -13,7 +13,7 @@ from app.audit.services import record_alone
 from app.audit.tables import DataAccess
 from app.cache import TTLCache
 from app.catalog.services import Guide, as_json, guide, material_list, material_types
-from app.db import executemany, read_one, read_small, utcnow, write_tx
+from app.db import executemany, hold, read_one, read_small, unused_number, utcnow, write_tx
 from app.errors import DomainError, FieldErrors, Forbidden, NotFound
 from app.filings import workflow
 from app.filings.forms import Holder, prefill, validate_form
@@ -227,6 +227,11 @@ def new_case_no(today: date) -> str:
     return f"{today:%Y%m%d}{secrets.randbelow(10 ** 8):08d}"
 
 
+async def unused_case_no(today: date) -> str:
+    """The day and eight random digits, not yet in use (inside the write transaction that inserts the case)."""
+    return await unused_number("filing_case", "case_no", lambda: new_case_no(today))
+
+
 def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(6))
 
@@ -275,6 +280,7 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
     material_type = await _material_type_ids(item)
     now = utcnow()
     async with write_tx():  # the key is looked up inside: a double click's second post waits, then finds it
+        await hold(f"filing_case.idempotency_key={key[:43]}")
         existing = await read_one("SELECT * FROM filing_case WHERE idempotency_key = {}", key[:43])
         if existing is not None:
             if existing["applicant"] != user.id:
@@ -284,7 +290,8 @@ async def save_filing(f: Filing, user: CurrentUser, form: dict[str, str], answer
         if existing is None:
             department = item["department"]
             case_id = (await Case.insert(Case(
-                case_no=new_case_no(workflow.local_today()), query_code=new_query_code(), idempotency_key=key[:43],
+                case_no=await unused_case_no(workflow.local_today()), query_code=new_query_code(),
+                idempotency_key=key[:43],
                 item=item["id"], item_version=item["version"], department=department,
                 hall=await hall_for(department), applicant=user.id,
                 holder_person=f.holder.person["id"] if f.holder.person else None,

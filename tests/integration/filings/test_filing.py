@@ -11,7 +11,7 @@ from app.accounts.sessions import current_user_by_id as as_current
 from app.audit.tables import AuditEvent, DataAccess
 from app.errors import Conflict
 from app.filestore import get_store
-from app.filings import workflow
+from app.filings import services, workflow
 from app.filings.tables import Case, CaseMaterial, CaseStep, Material
 from app.notify.tables import Notification, OutboxMessage
 from app.registry.validators import mask_id_number
@@ -132,6 +132,33 @@ async def test_double_submit_makes_one_case(client) -> None:
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
     assert await Case.count().where(Case.holder_person == h.person.id) == 1
+
+
+async def test_a_double_submit_at_the_same_moment_makes_one_case(client) -> None:
+    """Two posts of one form at once (two workers, or two pooled connections here): the second waits for the
+    first's transaction and finds its case, instead of failing on the idempotency key."""
+    h = await hall()
+    await factories.login(client, h.citizen.mobile)
+    key = await apply_form(client)
+    first, second = await asyncio.gather(submit(client, key, files=both_files(), form=form_of(h)),
+                                         submit(client, key, files=both_files(), form=form_of(h)))
+    assert first.status_code == second.status_code == 303, (first.text, second.text)
+    assert first.headers["location"] == second.headers["location"]
+    assert await Case.count().where(Case.holder_person == h.person.id) == 1
+
+
+async def test_a_case_number_already_taken_is_drawn_again(client, monkeypatch) -> None:
+    """Case numbers are the day and eight random digits: a draw that hits a number in use draws again (at a
+    hundred thousand cases a day, one in a thousand draws would otherwise end in an error)."""
+    h = await hall()
+    taken = await filed_case(client, h)
+    draws = iter([taken.case_no, taken.case_no, taken.case_no[:8] + "00000001"])
+    monkeypatch.setattr(services, "new_case_no", lambda today: next(draws))
+    key = await apply_form(client)
+    response = await submit(client, key, files=both_files(), form=form_of(h))
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == f"/cases/{taken.case_no[:8]}00000001"
+    assert await Case.count().where(Case.holder_person == h.person.id) == 2
 
 
 async def test_materials_in_the_library_are_attached_by_themselves(client) -> None:
