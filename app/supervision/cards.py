@@ -14,6 +14,9 @@ from app.filings.workflow import FINAL_STATES, OPEN_STATES, OPEN_STATES_SQL, clo
 from app.supervision.tables import CaseCard
 from app.workdays.calendar import WorkCalendar, load_calendar
 
+# Cases a sweep's transaction handles: requests' writes (logins, submissions) take the write lock between batches
+# instead of waiting for the whole sweep (12 s for 100,000 overdue cases at once, as a first run can meet).
+BATCH = 1000
 _CLOCK_COLUMNS = ("id", "department", "state", "limit_days", "clock_started_on", "paused_since", "paused_days",
                   "due_on", "days_used")
 
@@ -67,7 +70,7 @@ async def on_case_transition(case: dict[str, Any], target: str, officer: int | N
 async def refresh_cards(today: date) -> int:
     """The job: every open case due by the next working day gets its card, overdue ones turn red, and cards of
     cases that have ended or gained time are closed. Reads only open cases near their due date (partial index)
-    and the active cards; returns how many cards changed."""
+    and the active cards, then writes a batch of cases a transaction; returns how many cards changed."""
     cal = await load_calendar()
     horizon = cal.add_working_days(today, 1)
     columns = ", ".join(f"c.{c}" for c in _CLOCK_COLUMNS)
@@ -79,17 +82,21 @@ async def refresh_cards(today: date) -> int:
         f"SELECT k.id AS card_id, k.color AS card_color, {columns}, c.decided_on FROM case_card k "
         "JOIN filing_case c ON c.id = k.\"case\" WHERE k.closed_on IS NULL")}
     changed = 0
-    async with write_tx(bulk=True):
-        for case in near:
-            held = active.pop(case["id"], None)
-            card = None if held is None else {"id": held["card_id"], "color": held["card_color"]}
-            changed += await _show(case, color_for(case, cal, today), card, case["officer"], today)
-        for card in active.values():  # active cards whose case is no longer near its due date
-            if card["state"] in FINAL_STATES:
-                await CaseCard.raw("UPDATE case_card SET closed_on = {} WHERE id = {}",
-                                   card["decided_on"] or today, card["card_id"])
-                changed += 1
-            else:
-                changed += await _show(card, color_for(card, cal, today),
-                                       {"id": card["card_id"], "color": card["card_color"]}, None, today)
+    for start in range(0, len(near), BATCH):
+        async with write_tx(bulk=True):
+            for case in near[start:start + BATCH]:
+                held = active.pop(case["id"], None)
+                card = None if held is None else {"id": held["card_id"], "color": held["card_color"]}
+                changed += await _show(case, color_for(case, cal, today), card, case["officer"], today)
+    rest = list(active.values())  # active cards whose case is no longer near its due date
+    for start in range(0, len(rest), BATCH):
+        async with write_tx(bulk=True):
+            for card in rest[start:start + BATCH]:
+                if card["state"] in FINAL_STATES:
+                    await CaseCard.raw("UPDATE case_card SET closed_on = {} WHERE id = {}",
+                                       card["decided_on"] or today, card["card_id"])
+                    changed += 1
+                else:
+                    changed += await _show(card, color_for(card, cal, today),
+                                           {"id": card["card_id"], "color": card["card_color"]}, None, today)
     return changed

@@ -9,6 +9,7 @@ import pytest
 
 from app.filings.tables import Case
 from app.jobs import run_all
+from app.supervision import cards
 from app.supervision.rollup import COUNTS, rebuild
 from app.supervision.tables import CaseCard, CaseRollup
 from app.workdays.calendar import load_calendar, local_today
@@ -69,6 +70,20 @@ async def test_the_job_issues_red_and_yellow_cards_and_decisions_close_them(clie
     assert response.status_code == 303, response.text
     await yellow.refresh()
     assert yellow.closed_on == local_today() and yellow.color == "yellow"
+
+
+async def test_the_job_writes_a_batch_at_a_time_and_misses_none(client, monkeypatch) -> None:
+    """Batches of one case: every card is still issued, and closed once its case is no longer near its due date."""
+    monkeypatch.setattr(cards, "BATCH", 1)
+    h = await hall()
+    late = [await started_days_ago(await filed_case(client, h), 8) for _ in range(3)]
+    await filed_case(client, h)  # time enough: no card
+    assert (await run_all())["supervision.cards"] == 3
+    assert [(await card_of(c)).color for c in late] == ["red"] * 3
+    await Case.update({Case.state: "withdrawn", Case.decided_on: local_today()}).where(
+        Case.id.is_in([c.id for c in late]))  # ended behind the transitions' back: the sweep closes the cards
+    assert (await run_all())["supervision.cards"] == 3
+    assert [(await card_of(c)).closed_on for c in late] == [local_today()] * 3
 
 
 async def test_a_transition_issues_the_card_at_once_and_a_stopped_clock_keeps_it(client) -> None:
