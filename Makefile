@@ -39,7 +39,8 @@ lint: $(VENV)/.installed
 
 # Known vulnerabilities in the installed dependencies (.ci/pip-audit says where the advisories come from). A finding
 # with no fix would be accepted here as `--ignore-vuln ID`, with its reason; there is none. A version a requirement
-# holds below the newest release is named and left unaudited (the index gives the newest release's advisories only).
+# holds below the newest release is named and left unaudited (the index gives the newest release's advisories only);
+# one released since the venv was set up, with nothing holding it back, is upgraded first, as a fresh install has it.
 audit: $(VENV)/.installed
 	@$(PY) .ci/pip-audit
 
