@@ -31,6 +31,7 @@ BASE: dict[str, Any] = {
         {"code": "BIRTH_MEDICAL_CERT", "name": "出生医学证明"},
         {"code": "BUSINESS_LICENSE", "name": "营业执照"},
         {"code": "RESOLUTION", "name": "股东会决议"},
+        {"code": "HOUSING_PROOF", "name": "住房或亲属关系证明"},
     ],
     "certificate_types": [
         {"code": "BUSINESS_LICENSE_CERT", "name": "营业执照", "material": "BUSINESS_LICENSE", "validity_years": None},

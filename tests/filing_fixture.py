@@ -30,8 +30,8 @@ FORM = [
 MATERIALS = [
     {"key": "id_card", "material": "ID_CARD", "form": "原件", "copies": 1, "required": True, "base": True,
      "ecert": True, "note": ""},
-    {"key": "proof", "material": "RESOLUTION", "form": "原件", "copies": 1, "required": True, "base": True,
-     "ecert": False, "note": "住房或亲属关系证明"},
+    {"key": "proof", "material": "HOUSING_PROOF", "form": "原件", "copies": 1, "required": True, "base": True,
+     "ecert": False, "note": "购房合同、房产证或亲属关系证明"},
 ]
 VALID_FORM = {"name": "陈小明", "mobile": "13812345678", "reason": "购房落户", "address": "珠海市香洲区凤凰北路18号"}
 

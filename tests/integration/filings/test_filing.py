@@ -59,7 +59,7 @@ async def test_missing_material_is_listed_and_nothing_typed_is_lost(client) -> N
     response = await submit(client, key, form={**VALID_FORM, "mobile": "12345"},
                             files={"file_id_card": ("id.png", png_bytes(), "image/png")})
     assert response.status_code == 422
-    assert "缺少以下材料" in response.text and "股东会决议" in response.text
+    assert "缺少以下材料" in response.text and "住房或亲属关系证明" in response.text
     assert "手机号码为11位" in response.text or "11" in response.text
     assert 'value="珠海市香洲区凤凰北路18号"' in response.text
     case = await Case.objects().where(Case.idempotency_key == key).first()
