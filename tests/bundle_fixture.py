@@ -60,4 +60,4 @@ async def bundle_hall(*, on_failure: str = "continue", fee: int = 0) -> BundleHa
 
 def files() -> dict[str, Any]:
     return {"file_id_card": ("身份证.png", png_bytes(), "image/png"),
-            "file_resolution": ("证明.pdf", PDF_BYTES, "application/pdf")}
+            "file_housing_proof": ("证明.pdf", PDF_BYTES, "application/pdf")}

@@ -36,7 +36,7 @@ def field_names() -> list[str]:
         names |= set(re.findall(r'(?:text\(data, |\.get\(|\.getall\()"([a-z_0-9]+)"', module.read_text()))
     names |= {f["key"] for f in [*FORM, *SIDE_FORM]}
     names |= {f"{prefix}{m['key']}" for m in MATERIALS for prefix in ("file_", "valid_until_")}
-    names |= {"situation_agent", "file_resolution"}
+    names |= {"situation_agent", "file_housing_proof"}
     return sorted(names - {"_csrf_token", "viewport"})
 
 
