@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from app.audit.chain import HEAD_SQL
 from app.filestore import get_store
 from app.settings import get_settings
 
@@ -42,7 +43,6 @@ PG_FILE = "yiwang.pgdump"
 # Every column that names a stored file by its SHA-256.
 REFERENCED_FILES = ("SELECT sha256 FROM material UNION SELECT pdf_sha256 FROM certificate WHERE pdf_sha256 <> '' "
                     "UNION SELECT form_sha256 FROM proxy_consent WHERE form_sha256 <> ''")
-HEAD_SQL = "SELECT id, row_hash FROM audit_event ORDER BY id DESC LIMIT 1"
 
 
 class BackupError(Exception):

@@ -507,7 +507,7 @@ def flush(conn: sqlite3.Connection, cases: list[tuple[Any, ...]], certs: list[tu
     # Chained as the app chains them (app.audit.chain), so `python -m app audit verify` holds on the seeded file.
     head = conn.execute(chain.HEAD_SQL).fetchone()
     _insert(conn, "audit_event", AUDIT_COLUMNS,
-            [(str(row[0]), *row[1:]) for row in chain.chained(head[0] if head else None, audits)])
+            [(str(row[0]), *row[1:]) for row in chain.chained(head[1] if head else None, audits)])
     audits.clear()
 
 

@@ -23,13 +23,11 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from app.db import engine, executemany
+from app.db import engine, executemany, hold, read_one
 
 GENESIS = bytes(32)  # the previous hash of the first row
-# The PostgreSQL advisory lock that orders the chain's appends (an arbitrary number of our own).
-CHAIN_LOCK = 0x79_69_77_61_6E_67_01
 CONTENT = ("created_at", "actor_id", "action", "outcome", "subject_type", "subject_key", "ip", "detail")
-HEAD_SQL = "SELECT row_hash FROM audit_event ORDER BY id DESC LIMIT 1"
+HEAD_SQL = "SELECT id, row_hash FROM audit_event ORDER BY id DESC LIMIT 1"  # the chain's last row
 INSERT_SQL = (f"INSERT INTO audit_event ({', '.join(CONTENT)}, prev_hash, row_hash) "  # noqa: S608 - our columns
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 PG_INSERT_SQL = INSERT_SQL.replace("?", "${}").format(*range(1, 11))
@@ -66,15 +64,13 @@ def _open_write() -> Any:
 
 
 async def lock_head() -> bytes | None:
-    """On the open write transaction: the chain's last hash (None when empty), with the chain locked until the
-    transaction ends (PostgreSQL; on SQLite the write transaction holds the database's write lock)."""
-    connection = _open_write().connection
-    if isinstance(engine(), SQLiteEngine):
-        found = await connection.execute_fetchall(HEAD_SQL)
-        return found[0]["row_hash"] if found else None
-    # Locked first, read in a statement of its own: that statement sees whatever the lock's last holder committed.
-    await connection.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
-    return await connection.fetchval(HEAD_SQL)
+    """On the open write transaction: the chain's last hash (None when empty), with the chain held until the
+    transaction ends (app.db.hold). Held first, read in a statement of its own: on PostgreSQL that statement sees
+    whatever the hold's last holder committed."""
+    _open_write()
+    await hold("audit_event.chain")
+    found = await read_one(HEAD_SQL)
+    return found["row_hash"] if found else None
 
 
 async def append(rows: list[Row]) -> None:
@@ -140,10 +136,8 @@ async def verify() -> Verdict:
 
 async def head() -> tuple[int, bytes] | None:
     """The chain's last row: id and hash."""
-    from app.audit.tables import AuditEvent
-
-    rows = await AuditEvent.raw("SELECT id, row_hash FROM audit_event ORDER BY id DESC LIMIT 1")
-    return (rows[0]["id"], rows[0]["row_hash"]) if rows else None
+    found = await read_one(HEAD_SQL)
+    return (found["id"], found["row_hash"]) if found else None
 
 
 async def seal_all() -> int:
