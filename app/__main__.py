@@ -225,9 +225,7 @@ def uvicorn_log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["default"]["fmt"] = LOG_FORMAT
-    config["formatters"]["access"]["fmt"] = ("%(asctime)s pid=%(process)d %(levelname)s %(name)s: %(client_addr)s - "
-                                             '"%(request_line)s" %(status_code)s')
+    config["formatters"]["default"]["fmt"] = LOG_FORMAT  # uvicorn's access log is off: app.web.access_log writes it
     return config
 
 
