@@ -29,7 +29,8 @@ def process_env(**extra: str) -> dict[str, str]:
 os.environ["YIWANG_JOBS_INTERVAL_MINUTES"] = "0"  # tests run jobs themselves
 
 
-async def _pg_admin(sql: str) -> None:
+async def pg_admin(sql: str) -> None:
+    """One statement on the PostgreSQL server's admin connection (databases made and dropped)."""
     import asyncpg
 
     conn = await asyncpg.connect(os.environ["YIWANG_TEST_PG_URL"])
@@ -42,10 +43,10 @@ async def _pg_admin(sql: str) -> None:
 if ENGINE == "postgres":
     os.environ.setdefault("YIWANG_TEST_PG_URL", "postgresql://yiwang:yiwang@127.0.0.1:5432/postgres")
     _DB_NAME = f"yiwang_test_{os.getpid()}"
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {_DB_NAME}"))
-    asyncio.run(_pg_admin(f"CREATE DATABASE {_DB_NAME}"))
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {_DB_NAME}"))
+    asyncio.run(pg_admin(f"CREATE DATABASE {_DB_NAME}"))
     os.environ["DATABASE_URL"] = os.environ["YIWANG_TEST_PG_URL"].rsplit("/", 1)[0] + f"/{_DB_NAME}"
-    atexit.register(lambda: asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {_DB_NAME} WITH (FORCE)")))
+    atexit.register(lambda: asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {_DB_NAME} WITH (FORCE)")))
 else:
     os.environ["DATABASE_URL"] = f"sqlite:///{_TMP}/test.sqlite3"
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)

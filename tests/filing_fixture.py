@@ -4,6 +4,8 @@ two materials and a situation, and the officers who handle it."""
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,18 @@ MATERIALS = [
      "ecert": False, "note": "购房合同、房产证或亲属关系证明"},
 ]
 VALID_FORM = {"name": "陈小明", "mobile": "13812345678", "reason": "购房落户", "address": "珠海市香洲区凤凰北路18号"}
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose IHDR (with a correct CRC) claims width×height; the pixel data is a few bytes (a decompression
+    bomb if decoded)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+            + png_chunk(b"IEND", b""))
 
 
 def png_bytes(color: str = "red", size: tuple[int, int] = (40, 30)) -> bytes:

@@ -26,6 +26,7 @@ import pytest
 
 from app.settings import ROOT
 from app.web.access_log import FLUSH_SECONDS
+from tests.conftest import pg_admin
 from tests.servers import S3_KEYS, free_port, make_bucket, process, s3_server, wait_until_up
 
 NGINX = "/usr/sbin/nginx"
@@ -124,16 +125,6 @@ class Deployment:
         return asyncio.run(run())
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(os.environ["YIWANG_TEST_PG_URL"])
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def _run(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
@@ -188,8 +179,8 @@ def running() -> Iterator[Deployment]:
     folder = Path(tempfile.mkdtemp(prefix="yiwang-deployment-"))
     folder.chmod(0o755)
     name = f"yiwang_deploy_{os.getpid()}"
-    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    asyncio.run(_admin(f"CREATE DATABASE {name}"))
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_admin(f"CREATE DATABASE {name}"))
     database_url = os.environ["YIWANG_TEST_PG_URL"].rsplit("/", 1)[0] + f"/{name}"
     nginx_port, app_port = free_port(), free_port()
     url = f"http://127.0.0.1:{nginx_port}"
@@ -240,5 +231,5 @@ def running() -> Iterator[Deployment]:
         for log in [*folder.glob("*.log"), folder / "nginx" / "error.log"]:
             if log.exists():
                 shutil.copy(log, ARTIFACTS / log.name.replace("error.log", "nginx-error.log"))
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         shutil.rmtree(folder, ignore_errors=True)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +18,13 @@ from app import filestore
 from app.filings import storage
 from app.filings.tables import Material
 from tests import factories
-from tests.filing_fixture import ITEM, PDF_BYTES, VALID_FORM, apply_form, hall, png_bytes
+from tests.filing_fixture import ITEM, PDF_BYTES, VALID_FORM, apply_form, hall, png_bytes, png_claiming
 from tests.security.world import sign_in
 
 pytestmark = pytest.mark.anyio
 
 FIELD = "file_id_card"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A few hundred bytes whose header claims width×height pixels (a decompression bomb if decoded)."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + _chunk(b"IEND", b""))
 
 
 def jpeg_bytes() -> bytes:

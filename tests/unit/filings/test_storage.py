@@ -6,8 +6,6 @@ import hashlib
 import io
 import random
 import stat
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from app.filings import storage
 from app.filings.storage import StoredFile, UploadRejected
 from app.i18n import _
 from app.settings import get_settings
+from tests.filing_fixture import png_claiming
 
 pytestmark = pytest.mark.anyio
 
@@ -96,17 +95,6 @@ def pdf_bytes(extra: bytes = b"") -> bytes:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A PNG whose IHDR (with a correct CRC) claims width×height; the pixel data is a few bytes."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 16))
-            + png_chunk(b"IEND", b""))
 
 
 async def assert_rejected(data: bytes, message: str | None = None, *, materials: Path, **kwargs: str) -> None:
