@@ -1,5 +1,5 @@
 """The scale-out deployment, started for real as an operator would: a fresh PostgreSQL database migrated by
-`python -m app migrate`, an S3-compatible server, `python -m app serve --workers 2` behind Debian's nginx (with the
+`python -m app migrate`, an S3-compatible server, two `python -m app serve` processes behind Debian's nginx (with the
 site `python -m app nginx-config` prints), and two queue workers (`python -m app jobs worker`)."""
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def running() -> Iterator[Deployment]:
     asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     asyncio.run(pg_admin(f"CREATE DATABASE {name}"))
     database_url = os.environ["YIWANG_TEST_PG_URL"].rsplit("/", 1)[0] + f"/{name}"
-    nginx_port, app_port = free_port(), free_port()
+    nginx_port, app_ports = free_port(), [free_port(), free_port()]
     url = f"http://127.0.0.1:{nginx_port}"
     python = sys.executable
     try:
@@ -199,13 +199,19 @@ def running() -> Iterator[Deployment]:
             make_bucket(s3_endpoint, BUCKET)
 
             server_log = folder / "servers.log"
-            stack.enter_context(process([python, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(app_port),
-                                         "--workers", "2"], server_log, env))
+            # Two servers of one worker each, both nginx upstreams: its round robin gives each its share of the
+            # requests (one `serve --workers 2` behind one port leaves that to the kernel, which at low load can hand
+            # one worker every connection).
+            servers = {port: stack.enter_context(process([python, "-m", "app", "serve", "--host", "127.0.0.1",
+                                                          "--port", str(port), "--workers", "1"], server_log, env))
+                       for port in app_ports}
             queue_logs = [folder / f"queue-{n}.log" for n in (1, 2)]
             for log in queue_logs:
                 stack.enter_context(process([python, "-m", "app", "jobs", "worker"], log, env))
             site = _run([python, "-m", "app", "nginx-config", "--listen", f"127.0.0.1:{nginx_port}",
-                         "--upstream", f"127.0.0.1:{app_port}"], env)
+                         *(f"--upstream=127.0.0.1:{port}" for port in app_ports)], env)
+            for port, proc in servers.items():  # up before nginx, which would set aside a server that refused it
+                wait_until_up(f"http://127.0.0.1:{port}/healthz", proc, server_log)
             nginx_dir = folder / "nginx"
             nginx_dir.mkdir()
             (nginx_dir / "yiwang.conf").write_text(site)
