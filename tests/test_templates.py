@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from babel.messages.pofile import read_po
+from jinja2 import Environment, UndefinedError, pass_context
+from markupsafe import Markup
 
 from app.i18n import LOCALE_DIR
 from app.settings import ROOT
@@ -47,3 +50,42 @@ def test_every_ui_string_is_translated(tmp_path):
         if m.id and (m.string if isinstance(m.string, str) else all(m.string)) and not m.fuzzy
     }
     assert sorted(extracted - translated) == [], "run `make messages` and translate the new entries"
+
+
+# --- the environment's own rendering paths (app.web.templating) ------------------------------------------------
+
+def test_output_is_escaped_once_whatever_builds_it():
+    """Our compiler's escaping gives what stock Jinja gives, through every way a template builds output."""
+
+    class Html:
+        def __html__(self) -> str:
+            return "<em>own</em>"
+
+    source = (
+        "{% macro m(x) %}<b>{{ x }}</b>{% endmacro %}"
+        "{% set block %}<p>{{ v }}</p>{% endset %}"
+        "1 {{ v }} 2 {{ m(v) }} 3 {{ block }} 4 {{ safe }} 5 {{ n }} {{ none }} 6 {{ html }} 7 {{ v | upper }}"
+        "{% filter upper %} 8 {{ v }}{% endfilter %}"
+    )
+    values = {"v": "<a href=\"x\">'&", "safe": Markup("<br>"), "n": 3, "none": None, "html": Html()}
+    page = make_environment().from_string(source).render(**values)
+    escaped = "&lt;a href=&#34;x&#34;&gt;&#39;&amp;"
+    assert page.startswith(f"1 {escaped} 2 <b>{escaped}</b> 3 <p>{escaped}</p> 4 <br> 5 3 None 6 <em>own</em> ")
+    assert page == Environment(autoescape=True).from_string(source).render(**values)
+
+
+def test_calls_from_templates_keep_their_meaning():
+    env = make_environment()
+
+    @pass_context
+    def page_name(context) -> str:
+        return context["name"]
+
+    env.globals["page_name"] = page_name  # added after the environment was built: templates still see it
+    page = env.from_string(
+        '{{ page_name() }}|{{ errors.get("a", "-") }}|{{ _("Case %(case_no)s", case_no=v) }}|{{ row.key }}|'
+        "{% for i in range(2) %}{{ ngettext('%(num)d working day left', '%(num)d working days left', i) }}{% endfor %}"
+    ).render(name="案件", errors={}, v="<x>", row={"key": "值"})
+    assert page == "案件|-|办件 &lt;x&gt;|值|剩余 0 个工作日剩余 1 个工作日"
+    with pytest.raises(UndefinedError):
+        env.from_string("{{ nowhere() }}").render()
