@@ -402,7 +402,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=32, help="concurrent citizens (default 32, at most 64)")
     parser.add_argument("--seconds", type=float, default=20.0, help="submission phase length (default 20)")
     parser.add_argument("--cases", type=int, default=EXISTING_CASES, help="existing cases to seed (100,000)")
-    parser.add_argument("--page-reps", type=int, default=60, help="case page requests per client (default 60)")
+    # 200 a client: some 5 s of each page at 32 clients. With 60 (1.5 s) a few stalls of the shared machine decided a
+    # run's p95 (2026-12-07: the case page's 24-28 ms in four runs, 39.6 ms in a fifth, p50 23-24 ms in all five; the
+    # bare page's 9-18 ms).
+    parser.add_argument("--page-reps", type=int, default=200, help="case page requests per client (default 200)")
     parser.add_argument("--seq-reps", type=int, default=500, help="sequential requests (default 500)")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     args = parser.parse_args(argv)
