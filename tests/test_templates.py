@@ -89,3 +89,13 @@ def test_calls_from_templates_keep_their_meaning():
     assert page == "案件|-|办件 &lt;x&gt;|值|剩余 0 个工作日剩余 1 个工作日"
     with pytest.raises(UndefinedError):
         env.from_string("{{ nowhere() }}").render()
+
+
+def test_translations_fill_in_values_as_markup_would():
+    from datetime import date
+
+    from app.web.templating import _filled
+
+    for value in ("<b>\"'&", Markup("<i>ok</i>"), None, 7, 2.5, True, date(2026, 12, 7)):
+        assert _filled("值 %(v)s。", {"v": value}) == Markup("值 %(v)s。") % {"v": value}
+    assert _filled("%(num)d 个 %(x)s 100%%", {"num": 3, "x": "<"}) == "3 个 &lt; 100%"

@@ -31,12 +31,19 @@ def _template_gettext(string: str, **variables: Any) -> Markup:
     is markup, the variables are escaped into it, and it is always %-formatted), as a plain function. Jinja's own
     is context-bound, and a context-bound call inside a loop or block builds a derived context each time: on a
     page of fifty timeline lines, a fifth of the render."""
-    return Markup(translations().gettext(string)) % variables  # noqa: S704 - our own catalogue; variables escaped
+    return _filled(translations().gettext(string), variables)
 
 
 def _template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
     variables.setdefault("num", num)
-    return Markup(translations().ngettext(singular, plural, num)) % variables  # noqa: S704 - as above
+    return _filled(translations().ngettext(singular, plural, num), variables)
+
+
+def _filled(translation: str, variables: dict[str, Any]) -> Markup:
+    """`Markup(translation) % variables`, the same markup: numbers go in as they are (`%(num)d`), anything else
+    escaped; without the wrapper object markupsafe builds around each value and the mapping."""
+    values = {k: v if isinstance(v, int | float) else escape_output(v) for k, v in variables.items()}
+    return Markup(translation % values)  # noqa: S704 - our own catalogue; the values are escaped
 
 
 def upload_mb() -> int:
